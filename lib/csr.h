@@ -1,0 +1,63 @@
+/* csr.h - compressed sparse row matrices and the graph operators.
+ *
+ * Layout matches scipy.sparse.csr_matrix: indptr (nrows+1), indices (nnz, sorted
+ * within each row), data (nnz). Saved/loaded as scipy.sparse.save_npz does
+ * (members indptr, indices, data, shape, format="csr").
+ * Ownership: a csr owns its arrays; csr_free() releases them.
+ */
+#ifndef AR_CSR_H
+#define AR_CSR_H
+
+#include "ar.h"
+
+typedef struct csr {
+    int64_t nrows, ncols, nnz;
+    int64_t *indptr;  /* nrows+1 */
+    int32_t *indices; /* nnz */
+    float *data;      /* nnz */
+} csr;
+
+void csr_free(csr *m);
+
+/* From (row, col) int32 pairs, n of them (pairs is n x 2, row-major). Duplicate
+ * pairs are merged (value 1); columns sorted within rows. O(n + nrows). */
+int csr_from_pairs(csr *m, const int32_t *pairs, int64_t n, int64_t nrows, int64_t ncols, ar_err *e);
+
+/* Transpose (O(nnz)). */
+int csr_transpose(const csr *a, csr *t, ar_err *e);
+
+/* The symmetric-normalised bipartite adjacency D^-1/2 A D^-1/2 over N = U+I nodes
+ * (users 0..U-1, items U..U+I-1) from the binary user-item matrix R (U x I).
+ * Zero-degree nodes have empty rows. */
+int csr_norm_adj(const csr *R, csr *adj, ar_err *e);
+
+/* Row-normalised R: each row divided by its number of entries (the user mean operator). */
+int csr_row_mean(const csr *R, csr *P, ar_err *e);
+
+/* Y (nrows x d) = A (nrows x ncols) * X (ncols x d), all row-major. Threaded over
+ * rows with a static schedule (deterministic). csr_spmm_naive is the test oracle. */
+void csr_spmm(const csr *A, const float *X, int64_t d, float *Y);
+void csr_spmm_naive(const csr *A, const float *X, int64_t d, float *Y);
+
+/* Load/save in the scipy save_npz layout. load accepts any index/data dtypes scipy writes. */
+int csr_save_npz(const char *path, const csr *m, ar_err *e);
+int csr_load_npz(const char *path, csr *m, ar_err *e);
+
+#endif
+
+/* ---- graph.npz: what ar-graph writes and ar-train reads ----
+ * Standard scipy members (indptr, indices, data, shape, format) hold the N x N
+ * normalised adjacency, so scipy.sparse.load_npz(graph.npz) returns it; the user
+ * mean operator P (U x I) is stored beside it as mean_indptr, mean_indices,
+ * mean_data, mean_shape; n_users and n_items are int64 scalars. */
+typedef struct graph {
+    int64_t n_users, n_items;
+    csr adj;  /* (U+I) x (U+I) */
+    csr mean; /* U x I */
+} graph;
+
+/* Build both operators from training pairs (int32 n x 2, (user, item)). */
+int graph_build(graph *g, const int32_t *pairs, int64_t n, int64_t n_users, int64_t n_items, ar_err *e);
+int graph_save(const char *path, const graph *g, int compress, ar_err *e);
+int graph_load(const char *path, graph *g, ar_err *e);
+void graph_free(graph *g);
