@@ -88,7 +88,7 @@ test: all $(UNIT_BIN) test-deps
 bench: all $(BENCH_BIN)
 	@BUILD=$(BUILD) tests/bench.sh
 
-demo: all test-deps
+demo: all
 	$(MAKE) -C pipelines demo BIN=$(abspath $(BUILD)/bin)
 
 install: all
