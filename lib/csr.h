@@ -38,6 +38,17 @@ int csr_row_mean(const csr *R, csr *P, ar_err *e);
  * rows with a static schedule (deterministic). csr_spmm_naive is the test oracle. */
 void csr_spmm(const csr *A, const float *X, int64_t d, float *Y);
 void csr_spmm_naive(const csr *A, const float *X, int64_t d, float *Y);
+/* Y (nrows x d) += alpha * A X; same kernel and threading as csr_spmm. */
+void csr_spmm_add(const csr *A, const float *X, int64_t d, float alpha, float *Y);
+
+/* Layer combination (spec 2.2): F = (1/(L+1)) sum_{l=0..L} A^l E, A square (N x N),
+ * E and F (N x d), F must not alias E or the scratch. tmp1, tmp2 are (N x d) scratch
+ * (csr_propagate may be given NULL for tmp1 when L < 2 and for tmp2 when L < 3; the
+ * naive reference needs tmp1 when L >= 1 and tmp2 when L >= 2). With A symmetric the
+ * same call is the backward pass: dE = (1/(L+1)) sum A^l dF. Deterministic: each
+ * output row is computed by one thread in a fixed order. */
+void csr_propagate(const csr *A, const float *E, int64_t d, int L, float *F, float *tmp1, float *tmp2);
+void csr_propagate_naive(const csr *A, const float *E, int64_t d, int L, float *F, float *tmp1, float *tmp2);
 
 /* Load/save in the scipy save_npz layout. load accepts any index/data dtypes scipy writes. */
 int csr_save_npz(const char *path, const csr *m, ar_err *e);
