@@ -1,0 +1,911 @@
+/* csr.c - CSR matrices, the LightGCN/AlphaRec graph operators (spec 2.1, 2.2),
+ * the SpMM kernels that dominate training, and scipy-compatible .npz I/O.
+ *
+ * Shapes: A is (nrows, ncols) in CSR; dense operands are row-major float32.
+ * Every optimised kernel has a plain reference beside it (csr_spmm_naive,
+ * csr_propagate_naive) that the unit tests use as oracle.
+ */
+#include "csr.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "npy.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define CSR_HAVE_X86 1
+#else
+#define CSR_HAVE_X86 0
+#endif
+
+/* ------------------------------------------------------------------ basics */
+
+void csr_free(csr *m)
+{
+    if (!m) return;
+    free(m->indptr);
+    free(m->indices);
+    free(m->data);
+    memset(m, 0, sizeof *m);
+}
+
+/* Allocate m as (nrows, ncols) with room for nnz entries; indptr zeroed. */
+static int csr_alloc(csr *m, int64_t nrows, int64_t ncols, int64_t nnz, ar_err *e)
+{
+    memset(m, 0, sizeof *m);
+    m->nrows = nrows;
+    m->ncols = ncols;
+    m->nnz = nnz;
+    m->indptr = ar_calloc((size_t)nrows + 1, sizeof *m->indptr, e);
+    if (m->indptr) m->indices = ar_malloc((size_t)nnz * sizeof *m->indices, e);
+    if (m->indices) m->data = ar_malloc((size_t)nnz * sizeof *m->data, e);
+    if (!m->data) {
+        csr_free(m);
+        return AR_EDATA;
+    }
+    return AR_OK;
+}
+
+/* Limits: column indices are int32; keep row counts sane for memory. */
+#define CSR_MAX_DIM ((int64_t)INT32_MAX)
+
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void sort_i32(int32_t *a, int64_t n)
+{
+    if (n <= 32) {
+        for (int64_t i = 1; i < n; i++) {
+            int32_t v = a[i];
+            int64_t j = i;
+            while (j > 0 && a[j - 1] > v) {
+                a[j] = a[j - 1];
+                j--;
+            }
+            a[j] = v;
+        }
+    } else {
+        qsort(a, (size_t)n, sizeof *a, cmp_i32);
+    }
+}
+
+/* pairs is (n, 2) int32 row-major: (row, col). */
+int csr_from_pairs(csr *m, const int32_t *pairs, int64_t n, int64_t nrows, int64_t ncols, ar_err *e)
+{
+    memset(m, 0, sizeof *m);
+    if (n < 0 || nrows < 0 || ncols < 0 || nrows > CSR_MAX_DIM || ncols > CSR_MAX_DIM)
+        return ar_fail(e, AR_EUSAGE, "csr_from_pairs: bad sizes (n=%lld, shape %lld x %lld)",
+                       (long long)n, (long long)nrows, (long long)ncols);
+    /* Validate and count entries per row (into indptr[r+1]). */
+    int64_t *cnt = ar_calloc((size_t)nrows + 1, sizeof *cnt, e);
+    if (!cnt) return AR_EDATA;
+    for (int64_t k = 0; k < n; k++) {
+        int32_t r = pairs[2 * k], c = pairs[2 * k + 1];
+        if (r < 0 || r >= nrows) {
+            free(cnt);
+            return ar_fail(e, AR_EDATA, "row %lld of the pairs: row index %d out of range [0, %lld)",
+                           (long long)k, r, (long long)nrows);
+        }
+        if (c < 0 || c >= ncols) {
+            free(cnt);
+            return ar_fail(e, AR_EDATA, "row %lld of the pairs: column index %d out of range [0, %lld)",
+                           (long long)k, c, (long long)ncols);
+        }
+        cnt[r + 1]++;
+    }
+    for (int64_t r = 0; r < nrows; r++) cnt[r + 1] += cnt[r];
+    /* Counting sort by row (stable). */
+    int64_t *next = ar_malloc(((size_t)nrows + 1) * sizeof *next, e);
+    int32_t *idx = next ? ar_malloc((size_t)n * sizeof *idx, e) : NULL;
+    if (!idx) {
+        free(cnt);
+        free(next);
+        return AR_EDATA;
+    }
+    memcpy(next, cnt, ((size_t)nrows + 1) * sizeof *next);
+    for (int64_t k = 0; k < n; k++) idx[next[pairs[2 * k]]++] = pairs[2 * k + 1];
+    free(next);
+    /* Sort each row and drop duplicates, compacting in place (write <= read). */
+    int64_t w = 0;
+    for (int64_t r = 0; r < nrows; r++) {
+        int64_t b = cnt[r], en = cnt[r + 1];
+        sort_i32(idx + b, en - b);
+        cnt[r] = w;
+        for (int64_t k = b; k < en; k++)
+            if (k == b || idx[k] != idx[k - 1]) idx[w++] = idx[k];
+    }
+    cnt[nrows] = w;
+    float *data = ar_malloc((size_t)w * sizeof *data, e);
+    if (!data) {
+        free(cnt);
+        free(idx);
+        return AR_EDATA;
+    }
+    for (int64_t k = 0; k < w; k++) data[k] = 1.0f;
+    if (w < n) {
+        int32_t *s = realloc(idx, (size_t)(w ? w : 1) * sizeof *idx);
+        if (s) idx = s;
+    }
+    m->nrows = nrows;
+    m->ncols = ncols;
+    m->nnz = w;
+    m->indptr = cnt;
+    m->indices = idx;
+    m->data = data;
+    return AR_OK;
+}
+
+/* t (ncols, nrows) = a^T; rows of t come out sorted because a is scanned by row. */
+int csr_transpose(const csr *a, csr *t, ar_err *e)
+{
+    if (a->nrows > CSR_MAX_DIM)
+        return ar_fail(e, AR_EUSAGE, "csr_transpose: %lld rows do not fit int32 column indices",
+                       (long long)a->nrows);
+    if (csr_alloc(t, a->ncols, a->nrows, a->nnz, e)) return AR_EDATA;
+    int64_t *next = ar_malloc(((size_t)a->ncols + 1) * sizeof *next, e);
+    if (!next) {
+        csr_free(t);
+        return AR_EDATA;
+    }
+    for (int64_t k = 0; k < a->nnz; k++) t->indptr[a->indices[k] + 1]++;
+    for (int64_t c = 0; c < a->ncols; c++) t->indptr[c + 1] += t->indptr[c];
+    memcpy(next, t->indptr, ((size_t)a->ncols + 1) * sizeof *next);
+    for (int64_t r = 0; r < a->nrows; r++)
+        for (int64_t k = a->indptr[r]; k < a->indptr[r + 1]; k++) {
+            int64_t p = next[a->indices[k]]++;
+            t->indices[p] = (int32_t)r;
+            t->data[p] = a->data[k];
+        }
+    free(next);
+    return AR_OK;
+}
+
+/* R is (U, I) binary (stored values ignored), columns sorted and distinct per row;
+ * adj is (U+I, U+I) = D^-1/2 [[0, R], [R^T, 0]] D^-1/2. O(nnz + U + I). */
+int csr_norm_adj(const csr *R, csr *adj, ar_err *e)
+{
+    memset(adj, 0, sizeof *adj);
+    const int64_t U = R->nrows, I = R->ncols, N = U + I;
+    if (N > CSR_MAX_DIM)
+        return ar_fail(e, AR_EUSAGE, "csr_norm_adj: %lld nodes do not fit int32 indices", (long long)N);
+    if (R->indptr[0] != 0) return ar_fail(e, AR_EDATA, "csr_norm_adj: R.indptr[0] is not 0");
+    for (int64_t u = 0; u < U; u++)
+        for (int64_t k = R->indptr[u]; k < R->indptr[u + 1]; k++) {
+            int32_t c = R->indices[k];
+            if (c < 0 || c >= I || (k > R->indptr[u] && c <= R->indices[k - 1]))
+                return ar_fail(e, AR_EDATA,
+                               "csr_norm_adj: row %lld of R: columns must be sorted, distinct and < %lld",
+                               (long long)u, (long long)I);
+        }
+    const int64_t nnzR = R->indptr[U];
+    if (csr_alloc(adj, N, N, 2 * nnzR, e)) return AR_EDATA;
+    int64_t *next = ar_calloc((size_t)I + 1, sizeof *next, e);
+    double *isq = next ? ar_malloc((size_t)(N ? N : 1) * sizeof *isq, e) : NULL;
+    if (!isq) {
+        free(next);
+        csr_free(adj);
+        return AR_EDATA;
+    }
+    /* Item degrees (column counts), then row pointers of the item block. */
+    for (int64_t k = 0; k < nnzR; k++) next[R->indices[k] + 1]++;
+    for (int64_t u = 0; u < U; u++) {
+        int64_t du = R->indptr[u + 1] - R->indptr[u];
+        isq[u] = du ? 1.0 / sqrt((double)du) : 0.0;
+        adj->indptr[u] = R->indptr[u];
+    }
+    for (int64_t i = 0; i < I; i++) {
+        int64_t di = next[i + 1];
+        isq[U + i] = di ? 1.0 / sqrt((double)di) : 0.0;
+        next[i + 1] += next[i];
+        adj->indptr[U + i] = nnzR + next[i];
+    }
+    adj->indptr[N] = 2 * nnzR;
+    /* User rows (columns U+i, already sorted) and, scanning users in order, item rows. */
+    for (int64_t u = 0; u < U; u++)
+        for (int64_t k = R->indptr[u]; k < R->indptr[u + 1]; k++) {
+            int32_t i = R->indices[k];
+            float v = (float)(isq[u] * isq[U + i]);
+            adj->indices[k] = (int32_t)(U + i);
+            adj->data[k] = v;
+            int64_t p = nnzR + next[i]++;
+            adj->indices[p] = (int32_t)u;
+            adj->data[p] = v;
+        }
+    free(next);
+    free(isq);
+    return AR_OK;
+}
+
+/* P (U, I) = D_u^-1 R: same pattern as R, row u weighted 1/|row u|. */
+int csr_row_mean(const csr *R, csr *P, ar_err *e)
+{
+    if (csr_alloc(P, R->nrows, R->ncols, R->nnz, e)) return AR_EDATA;
+    memcpy(P->indptr, R->indptr, ((size_t)R->nrows + 1) * sizeof *P->indptr);
+    memcpy(P->indices, R->indices, (size_t)R->nnz * sizeof *P->indices);
+    for (int64_t r = 0; r < R->nrows; r++) {
+        int64_t b = R->indptr[r], en = R->indptr[r + 1];
+        float w = en > b ? (float)(1.0 / (double)(en - b)) : 0.0f;
+        for (int64_t k = b; k < en; k++) P->data[k] = w;
+    }
+    return AR_OK;
+}
+
+/* ------------------------------------------------------------------ SpMM */
+
+/* One sweep over rows r of A computes acc = (A X)[r] (a d-vector) and applies
+ *   T[r] = acc                      (when T)
+ *   F[r] = c * S[r] + alpha * acc   (when F; S may be NULL = 0, F itself, or another matrix)
+ * X is (ncols, d); T, F, S are (nrows, d). */
+typedef struct spmm_job {
+    const csr *A;
+    const float *X;
+    int64_t d;
+    float *T;
+    float *F;
+    const float *S;
+    float c, alpha;
+} spmm_job;
+
+enum { SIMD_PORTABLE = 0, SIMD_AVX2 = 1 };
+
+/* AR_SIMD=portable forces the portable kernels (used by the tests to check both). */
+static int simd_level(void)
+{
+#if CSR_HAVE_X86
+    const char *env = getenv("AR_SIMD");
+    if (env && strcmp(env, "portable") == 0) return SIMD_PORTABLE;
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return SIMD_AVX2;
+#endif
+    return SIMD_PORTABLE;
+}
+
+/* Epilogue on columns [j0, j0+w) of row r; acc holds those w columns. */
+static inline void epilogue(const spmm_job *j, int64_t r, int64_t j0, int64_t w, const float *acc)
+{
+    const int64_t off = r * j->d + j0;
+    if (j->T) memcpy(j->T + off, acc, (size_t)w * sizeof *acc);
+    if (j->F) {
+        float *f = j->F + off;
+        const float c = j->c, al = j->alpha;
+        if (j->S) {
+            const float *s = j->S + off;
+#pragma omp simd
+            for (int64_t t = 0; t < w; t++) f[t] = c * s[t] + al * acc[t];
+        } else {
+#pragma omp simd
+            for (int64_t t = 0; t < w; t++) f[t] = al * acc[t];
+        }
+    }
+}
+
+#define CSR_BLOCK 256 /* columns per pass over a row in the generic kernels */
+
+/* Portable kernel: column blocks of <= CSR_BLOCK, inner loops vectorised by the compiler.
+ * always_inline so the d = 64 call below is specialised with a constant width. */
+static inline __attribute__((always_inline)) void
+rows_portable_w(const spmm_job *j, int64_t r0, int64_t r1, const int64_t d)
+{
+    const int64_t *ip = j->A->indptr;
+    const int32_t *ix = j->A->indices;
+    const float *av = j->A->data;
+    float acc[CSR_BLOCK];
+    for (int64_t r = r0; r < r1; r++)
+        for (int64_t j0 = 0; j0 < d; j0 += CSR_BLOCK) {
+            const int64_t w = d - j0 < CSR_BLOCK ? d - j0 : CSR_BLOCK;
+            for (int64_t t = 0; t < w; t++) acc[t] = 0.0f;
+            for (int64_t k = ip[r]; k < ip[r + 1]; k++) {
+                const float a = av[k];
+                const float *x = j->X + (int64_t)ix[k] * d + j0;
+#pragma omp simd
+                for (int64_t t = 0; t < w; t++) acc[t] += a * x[t];
+            }
+            epilogue(j, r, j0, w, acc);
+        }
+}
+
+static void rows_portable(const spmm_job *j, int64_t r0, int64_t r1)
+{
+    if (j->d == 64) rows_portable_w(j, r0, r1, 64);
+    else rows_portable_w(j, r0, r1, j->d);
+}
+
+#if CSR_HAVE_X86
+#define CSR_PF 6 /* prefetch distance in nonzeros */
+
+/* d = 64: the whole output row lives in 8 ymm accumulators; X rows are prefetched
+ * CSR_PF nonzeros ahead (across row boundaries). */
+__attribute__((target("avx2,fma"))) static void rows_avx2_64(const spmm_job *j, int64_t r0, int64_t r1)
+{
+    const int64_t *ip = j->A->indptr;
+    const int32_t *ix = j->A->indices;
+    const float *av = j->A->data;
+    const float *X = j->X;
+    const int64_t kend = ip[r1];
+    const __m256 vc = _mm256_set1_ps(j->c), va = _mm256_set1_ps(j->alpha);
+    for (int64_t r = r0; r < r1; r++) {
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (int64_t k = ip[r]; k < ip[r + 1]; k++) {
+            if (k + CSR_PF < kend) {
+                const char *p = (const char *)(X + (int64_t)ix[k + CSR_PF] * 64);
+                _mm_prefetch(p, _MM_HINT_T0);
+                _mm_prefetch(p + 64, _MM_HINT_T0);
+                _mm_prefetch(p + 128, _MM_HINT_T0);
+                _mm_prefetch(p + 192, _MM_HINT_T0);
+            }
+            const __m256 v = _mm256_broadcast_ss(av + k);
+            const float *x = X + (int64_t)ix[k] * 64;
+            a0 = _mm256_fmadd_ps(v, _mm256_loadu_ps(x + 0), a0);
+            a1 = _mm256_fmadd_ps(v, _mm256_loadu_ps(x + 8), a1);
+            a2 = _mm256_fmadd_ps(v, _mm256_loadu_ps(x + 16), a2);
+            a3 = _mm256_fmadd_ps(v, _mm256_loadu_ps(x + 24), a3);
+            a4 = _mm256_fmadd_ps(v, _mm256_loadu_ps(x + 32), a4);
+            a5 = _mm256_fmadd_ps(v, _mm256_loadu_ps(x + 40), a5);
+            a6 = _mm256_fmadd_ps(v, _mm256_loadu_ps(x + 48), a6);
+            a7 = _mm256_fmadd_ps(v, _mm256_loadu_ps(x + 56), a7);
+        }
+        __m256 acc[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
+        const int64_t off = r * 64;
+        if (j->T)
+            for (int q = 0; q < 8; q++) _mm256_storeu_ps(j->T + off + 8 * q, acc[q]);
+        if (j->F) {
+            float *f = j->F + off;
+            if (j->S) {
+                const float *s = j->S + off;
+                for (int q = 0; q < 8; q++)
+                    _mm256_storeu_ps(f + 8 * q,
+                                     _mm256_fmadd_ps(va, acc[q], _mm256_mul_ps(vc, _mm256_loadu_ps(s + 8 * q))));
+            } else {
+                for (int q = 0; q < 8; q++) _mm256_storeu_ps(f + 8 * q, _mm256_mul_ps(va, acc[q]));
+            }
+        }
+    }
+}
+
+/* Any d: column blocks of <= CSR_BLOCK; inside a block 32-wide then 8-wide vector
+ * passes over the row's nonzeros, a scalar tail for the last d % 8 columns. */
+__attribute__((target("avx2,fma"))) static void rows_avx2_any(const spmm_job *j, int64_t r0, int64_t r1)
+{
+    const int64_t *ip = j->A->indptr;
+    const int32_t *ix = j->A->indices;
+    const float *av = j->A->data;
+    const int64_t d = j->d;
+    float acc[CSR_BLOCK] __attribute__((aligned(32)));
+    for (int64_t r = r0; r < r1; r++) {
+        const int64_t kb = ip[r], ke = ip[r + 1];
+        for (int64_t j0 = 0; j0 < d; j0 += CSR_BLOCK) {
+            const int64_t w = d - j0 < CSR_BLOCK ? d - j0 : CSR_BLOCK;
+            const float *X = j->X + j0;
+            int64_t t = 0;
+            for (; t + 32 <= w; t += 32) {
+                __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+                for (int64_t k = kb; k < ke; k++) {
+                    const __m256 v = _mm256_broadcast_ss(av + k);
+                    const float *x = X + (int64_t)ix[k] * d + t;
+                    a0 = _mm256_fmadd_ps(v, _mm256_loadu_ps(x + 0), a0);
+                    a1 = _mm256_fmadd_ps(v, _mm256_loadu_ps(x + 8), a1);
+                    a2 = _mm256_fmadd_ps(v, _mm256_loadu_ps(x + 16), a2);
+                    a3 = _mm256_fmadd_ps(v, _mm256_loadu_ps(x + 24), a3);
+                }
+                _mm256_store_ps(acc + t, a0);
+                _mm256_store_ps(acc + t + 8, a1);
+                _mm256_store_ps(acc + t + 16, a2);
+                _mm256_store_ps(acc + t + 24, a3);
+            }
+            for (; t + 8 <= w; t += 8) {
+                __m256 a0 = _mm256_setzero_ps();
+                for (int64_t k = kb; k < ke; k++)
+                    a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(av + k),
+                                         _mm256_loadu_ps(X + (int64_t)ix[k] * d + t), a0);
+                _mm256_store_ps(acc + t, a0);
+            }
+            if (t < w) {
+                const int64_t t0 = t;
+                for (; t < w; t++) acc[t] = 0.0f;
+                for (int64_t k = kb; k < ke; k++) {
+                    const float a = av[k];
+                    const float *x = X + (int64_t)ix[k] * d;
+                    for (t = t0; t < w; t++) acc[t] += a * x[t];
+                }
+            }
+            epilogue(j, r, j0, w, acc);
+        }
+    }
+}
+#endif
+
+static void run_rows(const spmm_job *j, int simd, int64_t r0, int64_t r1)
+{
+    if (r0 >= r1) return;
+#if CSR_HAVE_X86
+    if (simd == SIMD_AVX2) {
+        if (j->d == 64) rows_avx2_64(j, r0, r1);
+        else rows_avx2_any(j, r0, r1);
+        return;
+    }
+#else
+    (void)simd;
+#endif
+    rows_portable(j, r0, r1);
+}
+
+/* Static nnz-balanced partition: part t of T starts at the first row r with
+ * indptr[r] + 2r >= t * (nnz + 2 nrows) / T (a row costs about 2 nonzeros). */
+static int64_t part_start(const csr *A, int t, int T)
+{
+    if (t <= 0) return 0;
+    if (t >= T) return A->nrows;
+    const int64_t total = A->indptr[A->nrows] + 2 * A->nrows;
+    const int64_t target = (int64_t)((double)total * t / T);
+    int64_t lo = 0, hi = A->nrows;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (A->indptr[mid] + 2 * mid < target) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+static int spmm_threads(const csr *A, int64_t d)
+{
+#ifdef _OPENMP
+    if ((A->indptr[A->nrows] + A->nrows) * d < (1 << 16)) return 1;
+    return omp_get_max_threads();
+#else
+    (void)A;
+    (void)d;
+    return 1;
+#endif
+}
+
+static void run_job(const spmm_job *j)
+{
+    const int simd = simd_level();
+    const int nt = spmm_threads(j->A, j->d);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        int t = 0, T = 1;
+#ifdef _OPENMP
+        t = omp_get_thread_num();
+        T = omp_get_num_threads();
+#endif
+        run_rows(j, simd, part_start(j->A, t, T), part_start(j->A, t + 1, T));
+    }
+}
+
+/* Y (nrows, d) = A (nrows, ncols) X (ncols, d). */
+void csr_spmm(const csr *A, const float *X, int64_t d, float *Y)
+{
+    if (d <= 0 || A->nrows == 0) return;
+    spmm_job j = {A, X, d, Y, NULL, NULL, 0.0f, 1.0f};
+    run_job(&j);
+}
+
+/* Y (nrows, d) += alpha * A (nrows, ncols) X (ncols, d). */
+void csr_spmm_add(const csr *A, const float *X, int64_t d, float alpha, float *Y)
+{
+    if (d <= 0 || A->nrows == 0) return;
+    spmm_job j = {A, X, d, NULL, Y, Y, 1.0f, alpha};
+    run_job(&j);
+}
+
+/* Reference: Y (nrows, d) = A X, one row and one nonzero at a time. */
+void csr_spmm_naive(const csr *A, const float *X, int64_t d, float *Y)
+{
+    for (int64_t r = 0; r < A->nrows; r++) {
+        float *y = Y + r * d;
+        for (int64_t t = 0; t < d; t++) y[t] = 0.0f;
+        for (int64_t k = A->indptr[r]; k < A->indptr[r + 1]; k++) {
+            const float a = A->data[k];
+            const float *x = X + (int64_t)A->indices[k] * d;
+            for (int64_t t = 0; t < d; t++) y[t] += a * x[t];
+        }
+    }
+}
+
+/* F (N, d) = 1/(L+1) sum_{l=0..L} A^l E, A (N, N), E (N, d). Layer l reads the
+ * previous layer's output (E, tmp1, tmp2, tmp1, ...) and in the same sweep adds its
+ * share to F; the last layer is not stored. One parallel region, a barrier per layer. */
+void csr_propagate(const csr *A, const float *E, int64_t d, int L, float *F, float *tmp1, float *tmp2)
+{
+    const int64_t N = A->nrows;
+    if (d <= 0 || N == 0) return;
+    if (L <= 0) {
+        memcpy(F, E, (size_t)(N * d) * sizeof *F);
+        return;
+    }
+    const float s = 1.0f / (float)(L + 1);
+    float *tb[2] = {tmp1, tmp2};
+    const int simd = simd_level();
+    const int nt = spmm_threads(A, d);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        int t = 0, T = 1;
+#ifdef _OPENMP
+        t = omp_get_thread_num();
+        T = omp_get_num_threads();
+#endif
+        const int64_t r0 = part_start(A, t, T), r1 = part_start(A, t + 1, T);
+        for (int l = 1; l <= L; l++) {
+            spmm_job j;
+            j.A = A;
+            j.X = l == 1 ? E : tb[(l - 2) % 2];
+            j.d = d;
+            j.T = l < L ? tb[(l - 1) % 2] : NULL;
+            j.F = F;
+            j.S = l == 1 ? E : F;
+            j.c = l == 1 ? s : 1.0f;
+            j.alpha = s;
+            run_rows(&j, simd, r0, r1);
+#pragma omp barrier
+        }
+    }
+}
+
+/* Reference for csr_propagate, literally spec 2.2: acc = E/(L+1); X = E;
+ * repeat L times { X = A X; acc += X/(L+1) }. */
+void csr_propagate_naive(const csr *A, const float *E, int64_t d, int L, float *F, float *tmp1, float *tmp2)
+{
+    const int64_t n = A->nrows * d;
+    const float den = (float)(L + 1);
+    for (int64_t k = 0; k < n; k++) F[k] = E[k] / den;
+    const float *x = E;
+    float *tb[2] = {tmp1, tmp2};
+    for (int l = 1; l <= L; l++) {
+        float *y = tb[(l - 1) % 2];
+        csr_spmm_naive(A, x, d, y);
+        for (int64_t k = 0; k < n; k++) F[k] += y[k] / den;
+        x = y;
+    }
+}
+
+/* ------------------------------------------------------------------ npz I/O */
+
+/* Names of the four arrays of one CSR matrix inside an .npz. */
+typedef struct csr_names {
+    const char *indptr, *indices, *data, *shape;
+} csr_names;
+
+static const csr_names STD_NAMES = {"indptr", "indices", "data", "shape"};
+static const csr_names MEAN_NAMES = {"mean_indptr", "mean_indices", "mean_data", "mean_shape"};
+
+/* Members to write: arrays that borrow the matrices' memory, plus owned scratch. */
+#define MAXMEMB 16
+typedef struct members {
+    int n;
+    const char *names[MAXMEMB];
+    ar_array arr[MAXMEMB];
+    int owned[MAXMEMB]; /* 1: arr[i] is released with ar_array_free */
+} members;
+
+static void members_free(members *mb)
+{
+    for (int i = 0; i < mb->n; i++)
+        if (mb->owned[i]) ar_array_free(&mb->arr[i]);
+    mb->n = 0;
+}
+
+static ar_array *members_add(members *mb, const char *name, ar_dtype t, int ndim, int64_t n0, int64_t n1,
+                             void *data, int owned)
+{
+    ar_array *a = &mb->arr[mb->n];
+    memset(a, 0, sizeof *a);
+    a->dtype = t;
+    a->ndim = ndim;
+    a->shape[0] = n0;
+    a->shape[1] = n1;
+    a->itemsize = ar_dtype_size(t);
+    a->data = data;
+    mb->names[mb->n] = name;
+    mb->owned[mb->n] = owned;
+    mb->n++;
+    return a;
+}
+
+/* Add indptr, indices, data, shape of m; index arrays int32 when everything fits
+ * (as scipy does), else int64. */
+static int members_csr(members *mb, const csr *m, const csr_names *nm, ar_err *e)
+{
+    const int small = m->nnz <= INT32_MAX && m->nrows <= INT32_MAX && m->ncols <= INT32_MAX;
+    int64_t one = m->nrows + 1;
+    if (small) {
+        ar_array *a = members_add(mb, nm->indptr, AR_I32, 1, one, 0, NULL, 1);
+        if (ar_array_alloc(a, AR_I32, 1, &one, e)) return AR_EDATA;
+        int32_t *p = a->data;
+        for (int64_t r = 0; r <= m->nrows; r++) p[r] = (int32_t)m->indptr[r];
+        members_add(mb, nm->indices, AR_I32, 1, m->nnz, 0, m->indices, 0);
+    } else {
+        members_add(mb, nm->indptr, AR_I64, 1, one, 0, m->indptr, 0);
+        ar_array *a = members_add(mb, nm->indices, AR_I64, 1, m->nnz, 0, NULL, 1);
+        int64_t nnz = m->nnz;
+        if (ar_array_alloc(a, AR_I64, 1, &nnz, e)) return AR_EDATA;
+        int64_t *p = a->data;
+        for (int64_t k = 0; k < m->nnz; k++) p[k] = m->indices[k];
+    }
+    members_add(mb, nm->data, AR_F32, 1, m->nnz, 0, m->data, 0);
+    ar_array *s = members_add(mb, nm->shape, AR_I64, 1, 2, 0, NULL, 1);
+    int64_t two = 2;
+    if (ar_array_alloc(s, AR_I64, 1, &two, e)) return AR_EDATA;
+    ((int64_t *)s->data)[0] = m->nrows;
+    ((int64_t *)s->data)[1] = m->ncols;
+    return AR_OK;
+}
+
+static int members_format(members *mb, ar_err *e)
+{
+    ar_array *a = members_add(mb, "format", AR_STR, 0, 0, 0, NULL, 1);
+    return ar_array_str(a, "csr", e);
+}
+
+int csr_save_npz(const char *path, const csr *m, ar_err *e)
+{
+    members mb = {0};
+    int rc = members_csr(&mb, m, &STD_NAMES, e);
+    if (!rc) rc = members_format(&mb, e);
+    if (!rc) rc = npz_write(path, mb.n, mb.names, mb.arr, 0, e);
+    members_free(&mb);
+    return rc;
+}
+
+/* Element k of an integer array as int64 (i32/i64/u8). */
+static int64_t int_at(const ar_array *a, int64_t k)
+{
+    switch (a->dtype) {
+    case AR_I32: return ((const int32_t *)a->data)[k];
+    case AR_I64: return ((const int64_t *)a->data)[k];
+    case AR_U8: return ((const uint8_t *)a->data)[k];
+    default: return 0;
+    }
+}
+
+static int is_int(const ar_array *a) { return a->dtype == AR_I32 || a->dtype == AR_I64 || a->dtype == AR_U8; }
+
+static ar_array *member(npz_file *z, const char *path, const char *name, ar_err *e)
+{
+    ar_array *a = npz_get(z, name);
+    if (!a) ar_fail(e, AR_EDATA, "%s: member \"%s\" missing", path, name);
+    return a;
+}
+
+/* Sort (index, value) pairs of one row by index. */
+typedef struct ivpair {
+    int32_t i;
+    float v;
+} ivpair;
+
+static int cmp_iv(const void *a, const void *b)
+{
+    int32_t x = ((const ivpair *)a)->i, y = ((const ivpair *)b)->i;
+    return (x > y) - (x < y);
+}
+
+static int sort_row_iv(int32_t *ix, float *v, int64_t n, ar_err *e)
+{
+    if (n <= 32) {
+        for (int64_t i = 1; i < n; i++) {
+            int32_t c = ix[i];
+            float x = v[i];
+            int64_t j = i;
+            while (j > 0 && ix[j - 1] > c) {
+                ix[j] = ix[j - 1];
+                v[j] = v[j - 1];
+                j--;
+            }
+            ix[j] = c;
+            v[j] = x;
+        }
+        return AR_OK;
+    }
+    ivpair *p = ar_malloc((size_t)n * sizeof *p, e);
+    if (!p) return AR_EDATA;
+    for (int64_t k = 0; k < n; k++) p[k] = (ivpair){ix[k], v[k]};
+    qsort(p, (size_t)n, sizeof *p, cmp_iv);
+    for (int64_t k = 0; k < n; k++) {
+        ix[k] = p[k].i;
+        v[k] = p[k].v;
+    }
+    free(p);
+    return AR_OK;
+}
+
+/* Build m from the named members of z, checking them against each other. */
+static int csr_from_members(npz_file *z, const char *path, const csr_names *nm, csr *m, ar_err *e)
+{
+    memset(m, 0, sizeof *m);
+    ar_array *ap = member(z, path, nm->indptr, e), *ai = ap ? member(z, path, nm->indices, e) : NULL;
+    ar_array *ad = ai ? member(z, path, nm->data, e) : NULL, *as = ad ? member(z, path, nm->shape, e) : NULL;
+    if (!as) return AR_EDATA;
+    if (!is_int(as) || ar_array_numel(as) != 2 || as->ndim != 1)
+        return ar_fail(e, AR_EDATA, "%s: member \"%s\": expected 2 integers, got %s with %lld elements", path,
+                       nm->shape, ar_dtype_name(as->dtype), (long long)ar_array_numel(as));
+    const int64_t nrows = int_at(as, 0), ncols = int_at(as, 1);
+    if (nrows < 0 || ncols < 0 || nrows > CSR_MAX_DIM || ncols > CSR_MAX_DIM)
+        return ar_fail(e, AR_EDATA, "%s: member \"%s\": bad shape (%lld, %lld)", path, nm->shape,
+                       (long long)nrows, (long long)ncols);
+    if (!is_int(ap) || ap->ndim != 1 || ap->shape[0] != nrows + 1)
+        return ar_fail(e, AR_EDATA, "%s: member \"%s\": expected %lld integers (shape[0]+1), got %s %lld", path,
+                       nm->indptr, (long long)(nrows + 1), ar_dtype_name(ap->dtype),
+                       (long long)ar_array_numel(ap));
+    if (!is_int(ai) || ai->ndim != 1)
+        return ar_fail(e, AR_EDATA, "%s: member \"%s\": expected a 1-d integer array, got %s", path,
+                       nm->indices, ar_dtype_name(ai->dtype));
+    if (ad->ndim != 1 || ad->dtype == AR_STR)
+        return ar_fail(e, AR_EDATA, "%s: member \"%s\": expected a 1-d numeric array, got %s", path, nm->data,
+                       ar_dtype_name(ad->dtype));
+    const int64_t nnz = ai->shape[0];
+    if (ad->shape[0] != nnz)
+        return ar_fail(e, AR_EDATA, "%s: member \"%s\" has %lld entries but \"%s\" has %lld", path, nm->data,
+                       (long long)ad->shape[0], nm->indices, (long long)nnz);
+    if (int_at(ap, 0) != 0)
+        return ar_fail(e, AR_EDATA, "%s: member \"%s\": first entry is %lld, expected 0", path, nm->indptr,
+                       (long long)int_at(ap, 0));
+    for (int64_t r = 0; r < nrows; r++)
+        if (int_at(ap, r + 1) < int_at(ap, r))
+            return ar_fail(e, AR_EDATA, "%s: member \"%s\": decreases at row %lld", path, nm->indptr, (long long)r);
+    if (int_at(ap, nrows) != nnz)
+        return ar_fail(e, AR_EDATA, "%s: member \"%s\": last entry %lld, but \"%s\" has %lld entries", path,
+                       nm->indptr, (long long)int_at(ap, nrows), nm->indices, (long long)nnz);
+    if (ad->dtype != AR_F32 && ar_array_cast(ad, AR_F32, nm->data, e)) return AR_EDATA;
+    if (csr_alloc(m, nrows, ncols, nnz, e)) return AR_EDATA;
+    for (int64_t r = 0; r <= nrows; r++) m->indptr[r] = int_at(ap, r);
+    for (int64_t k = 0; k < nnz; k++) {
+        int64_t c = int_at(ai, k);
+        if (c < 0 || c >= ncols) {
+            csr_free(m);
+            return ar_fail(e, AR_EDATA, "%s: member \"%s\": entry %lld is %lld, outside [0, %lld)", path,
+                           nm->indices, (long long)k, (long long)c, (long long)ncols);
+        }
+        m->indices[k] = (int32_t)c;
+    }
+    memcpy(m->data, ad->data, (size_t)nnz * sizeof *m->data);
+    /* scipy allows unsorted rows; our kernels and tests want them sorted. */
+    for (int64_t r = 0; r < nrows; r++) {
+        int64_t b = m->indptr[r], en = m->indptr[r + 1];
+        for (int64_t k = b + 1; k < en; k++)
+            if (m->indices[k] < m->indices[k - 1]) {
+                if (sort_row_iv(m->indices + b, m->data + b, en - b, e)) {
+                    csr_free(m);
+                    return AR_EDATA;
+                }
+                break;
+            }
+    }
+    return AR_OK;
+}
+
+static int check_format(npz_file *z, const char *path, ar_err *e)
+{
+    ar_array *f = member(z, path, "format", e);
+    if (!f) return AR_EDATA;
+    char s[8] = {0};
+    if (f->dtype == AR_STR && ar_array_numel(f) == 1) {
+        const unsigned char *p = f->data;
+        for (size_t k = 0; k < f->itemsize / 4 && k < sizeof s - 1; k++) {
+            uint32_t c = (uint32_t)p[4 * k] | (uint32_t)p[4 * k + 1] << 8 | (uint32_t)p[4 * k + 2] << 16 |
+                         (uint32_t)p[4 * k + 3] << 24;
+            if (c == 0) break;
+            s[k] = c < 128 ? (char)c : '?';
+        }
+    } else if (f->dtype == AR_U8 && ar_array_numel(f) <= 7) {
+        memcpy(s, f->data, (size_t)ar_array_numel(f));
+    }
+    if (strcmp(s, "csr") != 0)
+        return ar_fail(e, AR_EDATA, "%s: member \"format\" is \"%s\", expected \"csr\"", path, s);
+    return AR_OK;
+}
+
+int csr_load_npz(const char *path, csr *m, ar_err *e)
+{
+    memset(m, 0, sizeof *m);
+    npz_file z;
+    memset(&z, 0, sizeof z);
+    int rc = npz_read(path, &z, e);
+    if (rc) return rc;
+    rc = check_format(&z, path, e);
+    if (!rc) rc = csr_from_members(&z, path, &STD_NAMES, m, e);
+    npz_free(&z);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ graph */
+
+void graph_free(graph *g)
+{
+    if (!g) return;
+    csr_free(&g->adj);
+    csr_free(&g->mean);
+    g->n_users = g->n_items = 0;
+}
+
+/* pairs is (n, 2) int32 (user, item). */
+int graph_build(graph *g, const int32_t *pairs, int64_t n, int64_t n_users, int64_t n_items, ar_err *e)
+{
+    memset(g, 0, sizeof *g);
+    if (n_users < 0 || n_items < 0 || n_users + n_items > CSR_MAX_DIM)
+        return ar_fail(e, AR_EUSAGE, "graph_build: bad counts (%lld users, %lld items)", (long long)n_users,
+                       (long long)n_items);
+    if (n <= 0) return ar_fail(e, AR_EDATA, "empty training set (0 pairs)");
+    for (int64_t k = 0; k < n; k++) {
+        if (pairs[2 * k] < 0 || pairs[2 * k] >= n_users)
+            return ar_fail(e, AR_EDATA, "row %lld: user %d out of range [0, %lld)", (long long)k, pairs[2 * k],
+                           (long long)n_users);
+        if (pairs[2 * k + 1] < 0 || pairs[2 * k + 1] >= n_items)
+            return ar_fail(e, AR_EDATA, "row %lld: item %d out of range [0, %lld)", (long long)k, pairs[2 * k + 1],
+                           (long long)n_items);
+    }
+    csr R;
+    int rc = csr_from_pairs(&R, pairs, n, n_users, n_items, e);
+    if (rc) return rc;
+    g->n_users = n_users;
+    g->n_items = n_items;
+    rc = csr_norm_adj(&R, &g->adj, e);
+    if (!rc) rc = csr_row_mean(&R, &g->mean, e);
+    csr_free(&R);
+    if (rc) graph_free(g);
+    return rc;
+}
+
+int graph_save(const char *path, const graph *g, int compress, ar_err *e)
+{
+    members mb = {0};
+    int rc = members_csr(&mb, &g->adj, &STD_NAMES, e);
+    if (!rc) rc = members_format(&mb, e);
+    if (!rc) rc = members_csr(&mb, &g->mean, &MEAN_NAMES, e);
+    if (!rc) {
+        members_add(&mb, "n_users", AR_I64, 0, 0, 0, (void *)&g->n_users, 0);
+        members_add(&mb, "n_items", AR_I64, 0, 0, 0, (void *)&g->n_items, 0);
+        rc = npz_write(path, mb.n, mb.names, mb.arr, compress, e);
+    }
+    members_free(&mb);
+    return rc;
+}
+
+static int scalar_member(npz_file *z, const char *path, const char *name, int64_t *v, ar_err *e)
+{
+    ar_array *a = member(z, path, name, e);
+    if (!a) return AR_EDATA;
+    if (!is_int(a) || ar_array_numel(a) != 1 || a->ndim > 1)
+        return ar_fail(e, AR_EDATA, "%s: member \"%s\": expected one integer, got %s with %lld elements", path, name,
+                       ar_dtype_name(a->dtype), (long long)ar_array_numel(a));
+    *v = int_at(a, 0);
+    if (*v < 0) return ar_fail(e, AR_EDATA, "%s: member \"%s\" is negative (%lld)", path, name, (long long)*v);
+    return AR_OK;
+}
+
+int graph_load(const char *path, graph *g, ar_err *e)
+{
+    memset(g, 0, sizeof *g);
+    npz_file z;
+    memset(&z, 0, sizeof z);
+    int rc = npz_read(path, &z, e);
+    if (rc) return rc;
+    int64_t U = 0, I = 0;
+    rc = scalar_member(&z, path, "n_users", &U, e);
+    if (!rc) rc = scalar_member(&z, path, "n_items", &I, e);
+    if (!rc) rc = check_format(&z, path, e);
+    if (!rc) rc = csr_from_members(&z, path, &STD_NAMES, &g->adj, e);
+    if (!rc) rc = csr_from_members(&z, path, &MEAN_NAMES, &g->mean, e);
+    npz_free(&z);
+    if (!rc && (g->adj.nrows != U + I || g->adj.ncols != U + I))
+        rc = ar_fail(e, AR_EDATA, "%s: member \"shape\" is (%lld, %lld), expected (%lld, %lld) = n_users + n_items",
+                     path, (long long)g->adj.nrows, (long long)g->adj.ncols, (long long)(U + I),
+                     (long long)(U + I));
+    if (!rc && (g->mean.nrows != U || g->mean.ncols != I))
+        rc = ar_fail(e, AR_EDATA, "%s: member \"mean_shape\" is (%lld, %lld), expected (%lld, %lld)", path,
+                     (long long)g->mean.nrows, (long long)g->mean.ncols, (long long)U, (long long)I);
+    if (rc) {
+        graph_free(g);
+        return rc;
+    }
+    g->n_users = U;
+    g->n_items = I;
+    return AR_OK;
+}
