@@ -421,7 +421,7 @@ static int hp_shape(hparse *h, int *ndim, int64_t *shape)
 }
 
 /* Map a numpy descr to our dtype; *swap set for big-endian multi-byte data. */
-static int parse_descr(const char *d, const char *name, ar_dtype *t, size_t *itemsize, int *swap, ar_err *e)
+static int parse_descr(const char *d, const char *name, ar_dtype *t, size_t *itemsize, int *swap, int *widen, ar_err *e)
 {
     const char *s = d;
     char order = '=';
@@ -434,6 +434,7 @@ static int parse_descr(const char *d, const char *name, ar_dtype *t, size_t *ite
     unsigned long long sz = *s ? strtoull(s, &endp, 10) : 0;
     int ok_num = *s && *endp == 0 && errno == 0 && *s >= '0' && *s <= '9';
     *swap = 0;
+    *widen = 0;
     if (ok_num) {
         if (kind == 'f' && sz == 2) *t = AR_F16;
         else if (kind == 'f' && sz == 4) *t = AR_F32;
@@ -442,12 +443,15 @@ static int parse_descr(const char *d, const char *name, ar_dtype *t, size_t *ite
         else if (kind == 'i' && sz == 8) *t = AR_I64;
         else if ((kind == 'u' || kind == 'b') && sz == 1) *t = AR_U8; /* bool is stored as 0/1 bytes */
         else if (kind == 'U' && sz <= (1u << 28)) *t = AR_STR;
+        else if (kind == 'S' && sz <= (1u << 28)) { *t = AR_STR; *widen = 1; } /* bytes, as scipy writes "format" */
         else ok_num = 0;
     }
     if (!ok_num)
-        return ar_fail(e, AR_EDATA, "%s: unsupported dtype '%s' (supported: f2 f4 f8 i4 i8 u1 b1 U<n>)", name, d);
-    *itemsize = *t == AR_STR ? 4 * (size_t)sz : ar_dtype_size(*t);
-    if (order == '>' && (*t == AR_STR || *itemsize > 1)) *swap = 1;
+        return ar_fail(e, AR_EDATA, "%s: unsupported dtype '%s' (supported: f2 f4 f8 i4 i8 u1 b1 U<n> S<n>)", name, d);
+    /* itemsize as stored in the file; '|S<n>' is widened to 4n bytes of UTF-32 after reading */
+    *itemsize = *t == AR_STR ? (*widen ? 1 : 4) * (size_t)sz : ar_dtype_size(*t);
+    if (order == '>' && *t == AR_STR && !*widen) *swap = 1;
+    if (order == '>' && *t != AR_STR && *itemsize > 1) *swap = 1;
     if (order == '|' && *t != AR_U8 && *t != AR_STR && *itemsize > 1)
         return ar_fail(e, AR_EDATA, "%s: dtype '%s' has no byte order", name, d);
     return AR_OK;
@@ -538,8 +542,8 @@ int npy_parse(const unsigned char *buf, size_t len, const char *name, ar_array *
 
     ar_dtype t = AR_F32;
     size_t itemsize = 0;
-    int swap;
-    if ((rc = parse_descr(descr, name, &t, &itemsize, &swap, e))) return rc;
+    int swap, widen;
+    if ((rc = parse_descr(descr, name, &t, &itemsize, &swap, &widen, e))) return rc;
     int64_t numel;
     size_t nbytes;
     char sh[256];
@@ -557,6 +561,15 @@ int npy_parse(const unsigned char *buf, size_t len, const char *name, ar_array *
     if (fortran && ndim > 1) fortran_to_c(d, src, ndim, shape, itemsize, numel);
     else if (nbytes) memcpy(d, src, nbytes);
     if (swap) byteswap(d, t == AR_STR ? nbytes / 4 : (size_t)numel, t == AR_STR ? 4 : itemsize);
+    if (widen) { /* bytes -> UTF-32LE, each byte one code point */
+        if (nbytes > SIZE_MAX / 4) { free(d); return ar_fail(e, AR_EDATA, "%s: string array too large", name); }
+        unsigned char *w = ar_calloc(nbytes ? nbytes : 1, 4, e);
+        if (!w) { free(d); return AR_EDATA; }
+        for (size_t i = 0; i < nbytes; i++) w[4 * i] = d[i];
+        free(d);
+        d = w;
+        itemsize *= 4;
+    }
     a->dtype = t;
     a->ndim = ndim;
     memcpy(a->shape, shape, sizeof shape);

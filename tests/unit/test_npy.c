@@ -218,6 +218,17 @@ static void test_hand_headers(void)
     make_npy(&b, 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (), }", &d1, 8);
     CHECK(npy_parse(b.p, b.n, "z.npy", &a, &e) == 0 && a.ndim == 0 && ((double *)a.data)[0] == 2.5, "0-d: %s", e.msg);
     ar_array_free(&a);
+    /* '|S3' bytes (scipy's save_npz "format") are widened to the same form as '<U3' */
+    make_npy(&b, 1, "{'descr': '|S3', 'fortran_order': False, 'shape': (), }", "csr", 3);
+    ar_array s3;
+    ar_array_str(&s3, "csr", &e);
+    CHECK(npy_parse(b.p, b.n, "s.npy", &a, &e) == 0 && same_array(&a, &s3), "|S3: %s", e.msg);
+    ar_array_free(&a);
+    ar_array_free(&s3);
+    make_npy(&b, 1, "{'descr': '|S2', 'fortran_order': True, 'shape': (2, 2), }", "a\0cdbde\0", 8);
+    CHECK(npy_parse(b.p, b.n, "s2.npy", &a, &e) == 0 && a.itemsize == 8 && memcmp(a.data, "a\0\0\0\0\0\0\0b\0\0\0d\0\0\0c\0\0\0d\0\0\0e\0\0\0\0\0\0\0", 32) == 0,
+          "|S2 Fortran: %s", e.msg);
+    ar_array_free(&a);
     /* bool is read as uint8 */
     unsigned char bo[3] = {1, 0, 1};
     make_npy(&b, 1, "{'descr': '|b1', 'fortran_order': False, 'shape': (3,), }", bo, 3);
