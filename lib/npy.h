@@ -4,7 +4,8 @@
  * support), with one of the dtypes below. Readers accept .npy v1/v2/v3 headers,
  * dtypes f2/f4/f8/i4/i8/u1 (b1 read as u8; '<U' strings, and '|S' bytes widened
  * to the same UTF-32 AR_STR form: scipy's save_npz writes its "format" member as
- * '|S3'), either byte order, C or Fortran order, and convert to this form. Writers produce .npy v1.0, little-endian, C order.
+ * '|S3'), either byte order, C or Fortran order, and convert to this form.
+ * Writers produce .npy v1.0, little-endian, C order, byte-identical to np.save.
  * .npz: ZIP with one "<name>.npy" member per array, stored or deflated, ZIP64 as
  * numpy writes it; CRC-32 checked on read.
  * Ownership: an ar_array owns its data; release with ar_array_free().
