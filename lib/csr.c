@@ -319,7 +319,9 @@ static void rows_portable(const spmm_job *j, int64_t r0, int64_t r1)
 }
 
 #if CSR_HAVE_X86
+#ifndef CSR_PF
 #define CSR_PF 6 /* prefetch distance in nonzeros */
+#endif
 
 /* d = 64: the whole output row lives in 8 ymm accumulators; X rows are prefetched
  * CSR_PF nonzeros ahead (across row boundaries). */
@@ -439,7 +441,7 @@ static void run_rows(const spmm_job *j, int simd, int64_t r0, int64_t r1)
 
 /* Static nnz-balanced partition: part t of T starts at the first row r with
  * indptr[r] + 2r >= t * (nnz + 2 nrows) / T (a row costs about 2 nonzeros). */
-static int64_t part_start(const csr *A, int t, int T)
+static int64_t part_start(const csr *A, int64_t t, int64_t T)
 {
     if (t <= 0) return 0;
     if (t >= T) return A->nrows;
@@ -466,19 +468,26 @@ static int spmm_threads(const csr *A, int64_t d)
 #endif
 }
 
+/* Number of row chunks handed out to threads: one per thread (static), or
+ * CSR_CHUNKS_PER_THREAD per thread taken dynamically. Either way every output row
+ * is computed by one thread in the same order, so results do not depend on the
+ * schedule or the thread count. */
+#ifndef CSR_CHUNKS_PER_THREAD
+#define CSR_CHUNKS_PER_THREAD 16
+#endif
+static int64_t n_chunks(const csr *A, int nt)
+{
+    int64_t c = nt > 1 ? (int64_t)nt * CSR_CHUNKS_PER_THREAD : 1;
+    return c < A->nrows ? c : (A->nrows > 0 ? A->nrows : 1);
+}
+
 static void run_job(const spmm_job *j)
 {
     const int simd = simd_level();
     const int nt = spmm_threads(j->A, j->d);
-#pragma omp parallel num_threads(nt) if (nt > 1)
-    {
-        int t = 0, T = 1;
-#ifdef _OPENMP
-        t = omp_get_thread_num();
-        T = omp_get_num_threads();
-#endif
-        run_rows(j, simd, part_start(j->A, t, T), part_start(j->A, t + 1, T));
-    }
+    const int64_t nch = n_chunks(j->A, nt);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1)
+    for (int64_t ch = 0; ch < nch; ch++) run_rows(j, simd, part_start(j->A, ch, nch), part_start(j->A, ch + 1, nch));
 }
 
 /* Y (nrows, d) = A (nrows, ncols) X (ncols, d). */
@@ -526,27 +535,21 @@ void csr_propagate(const csr *A, const float *E, int64_t d, int L, float *F, flo
     float *tb[2] = {tmp1, tmp2};
     const int simd = simd_level();
     const int nt = spmm_threads(A, d);
+    const int64_t nch = n_chunks(A, nt);
 #pragma omp parallel num_threads(nt) if (nt > 1)
-    {
-        int t = 0, T = 1;
-#ifdef _OPENMP
-        t = omp_get_thread_num();
-        T = omp_get_num_threads();
-#endif
-        const int64_t r0 = part_start(A, t, T), r1 = part_start(A, t + 1, T);
-        for (int l = 1; l <= L; l++) {
-            spmm_job j;
-            j.A = A;
-            j.X = l == 1 ? E : tb[(l - 2) % 2];
-            j.d = d;
-            j.T = l < L ? tb[(l - 1) % 2] : NULL;
-            j.F = F;
-            j.S = l == 1 ? E : F;
-            j.c = l == 1 ? s : 1.0f;
-            j.alpha = s;
-            run_rows(&j, simd, r0, r1);
-#pragma omp barrier
-        }
+    for (int l = 1; l <= L; l++) {
+        spmm_job j;
+        j.A = A;
+        j.X = l == 1 ? E : tb[(l - 2) % 2];
+        j.d = d;
+        j.T = l < L ? tb[(l - 1) % 2] : NULL;
+        j.F = F;
+        j.S = l == 1 ? E : F;
+        j.c = l == 1 ? s : 1.0f;
+        j.alpha = s;
+        /* the implicit barrier of the loop separates the layers */
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t ch = 0; ch < nch; ch++) run_rows(&j, simd, part_start(A, ch, nch), part_start(A, ch + 1, nch));
     }
 }
 

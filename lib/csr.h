@@ -35,7 +35,10 @@ int csr_norm_adj(const csr *R, csr *adj, ar_err *e);
 int csr_row_mean(const csr *R, csr *P, ar_err *e);
 
 /* Y (nrows x d) = A (nrows x ncols) * X (ncols x d), all row-major. Threaded over
- * rows with a static schedule (deterministic). csr_spmm_naive is the test oracle. */
+ * nnz-balanced chunks of rows (OpenMP); each output row is computed by one thread
+ * in a fixed order, so the result is bit-identical for any thread count.
+ * AVX2+FMA kernels when the CPU has them (AR_SIMD=portable forces the portable
+ * ones). csr_spmm_naive is the test oracle. */
 void csr_spmm(const csr *A, const float *X, int64_t d, float *Y);
 void csr_spmm_naive(const csr *A, const float *X, int64_t d, float *Y);
 /* Y (nrows x d) += alpha * A X; same kernel and threading as csr_spmm. */
@@ -56,6 +59,8 @@ int csr_load_npz(const char *path, csr *m, ar_err *e);
 
 #endif
 
+#ifndef AR_CSR_GRAPH_H /* this part sits after AR_CSR_H's #endif: guard it too */
+#define AR_CSR_GRAPH_H
 /* ---- graph.npz: what ar-graph writes and ar-train reads ----
  * Standard scipy members (indptr, indices, data, shape, format) hold the N x N
  * normalised adjacency, so scipy.sparse.load_npz(graph.npz) returns it; the user
@@ -72,3 +77,5 @@ int graph_build(graph *g, const int32_t *pairs, int64_t n, int64_t n_users, int6
 int graph_save(const char *path, const graph *g, int compress, ar_err *e);
 int graph_load(const char *path, graph *g, ar_err *e);
 void graph_free(graph *g);
+
+#endif
