@@ -34,9 +34,9 @@ typedef struct projector {
     const char *names[4];
     int64_t shapes[4][2]; /* 1-d tensors have shapes[k][1] == 0 */
     int64_t offsets[4];
-    float *pre;      /* (N, H) pre-activations (mlp) */
+    float *pre;      /* NULL: not kept (leaky'(pre) is read from the sign of act) */
     float *act;      /* (N, H) activations (mlp) */
-    float *dact;     /* (N, H) scratch (mlp) */
+    float *dact;     /* (N, H) scratch (mlp); (I, d) scratch (linear) */
 } projector;
 
 /* H is ignored for linear. */

@@ -1,0 +1,372 @@
+/* projector.c - AlphaRec's language projector (spec.md 2.5): forward, backward, init.
+ *
+ * Legend: U users, I items, N = U + I, D text dim, H hidden, d output dim.
+ * Z is (I, D), P is (U, I) (row means), Pt is (I, U).
+ * All dense products go through cblas_sgemm (called outside OpenMP regions); the
+ * sparse products are csr_spmm / csr_spmm_add; the elementwise parts are OpenMP
+ * loops with static schedules, so results are deterministic for a given thread count.
+ *
+ * Memory (mlp): two (N, H) float buffers, act (cache of the last forward) and dact
+ * (backward scratch). The pre-activations are not kept: LeakyReLU with a positive
+ * slope preserves sign, so leaky'(pre) = (act > 0 ? 1 : 0.01) exactly (pre == 0
+ * gives act == 0 and slope 0.01, as torch's LeakyReLU backward does), and
+ * p->pre is NULL. The first layer is computed in place in act: item rows first
+ * (one sgemm), then user rows as P times the item rows, then the activation.
+ * Linear: no (N, H) buffers; dact is an (I, d) scratch.
+ */
+#include "projector.h"
+
+#include <cblas.h>
+#undef I /* <complex.h> via cblas.h defines I; we use it as the item count */
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LEAKY 0.01f
+
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+int projector_init(projector *p, int kind, const float *Z, int64_t I, int64_t D, int64_t H, int64_t d,
+                   const csr *P, ar_err *e)
+{
+    memset(p, 0, sizeof *p);
+    if (kind != PROJ_MLP && kind != PROJ_LINEAR)
+        return ar_fail(e, AR_EUSAGE, "projector: unknown kind %d", kind);
+    if (!Z || !P || I <= 0 || D <= 0 || d <= 0 || (kind == PROJ_MLP && H <= 0))
+        return ar_fail(e, AR_EUSAGE, "projector: bad shape (I %lld, D %lld, H %lld, d %lld)", (long long)I,
+                       (long long)D, (long long)H, (long long)d);
+    if (P->ncols != I || P->nrows < 0)
+        return ar_fail(e, AR_EDATA, "projector: user mean operator is (%lld, %lld), expected (U, %lld)",
+                       (long long)P->nrows, (long long)P->ncols, (long long)I);
+    /* cblas takes int dimensions */
+    int64_t big = max64(max64(P->nrows + I, D), kind == PROJ_MLP ? H : d);
+    if (big > INT32_MAX || (P->nrows + I) * max64(H, d) > (int64_t)1 << 40)
+        return ar_fail(e, AR_EUSAGE, "projector: shapes too large");
+    p->kind = kind;
+    p->U = P->nrows;
+    p->I = I;
+    p->D = D;
+    p->H = kind == PROJ_MLP ? H : 0;
+    p->d = d;
+    p->Z = Z;
+    p->P = P;
+    int64_t N = p->U + I;
+    if (kind == PROJ_MLP) {
+        p->n_tensors = 4;
+        const char *nm[4] = {"W1", "b1", "W2", "b2"};
+        int64_t sh[4][2] = {{D, H}, {H, 0}, {H, d}, {d, 0}};
+        int64_t off = 0;
+        for (int k = 0; k < 4; k++) {
+            p->names[k] = nm[k];
+            p->shapes[k][0] = sh[k][0];
+            p->shapes[k][1] = sh[k][1];
+            p->offsets[k] = off;
+            off += sh[k][0] * (sh[k][1] ? sh[k][1] : 1);
+        }
+        p->n_params = off;
+    } else {
+        p->n_tensors = 2;
+        p->names[0] = "W";
+        p->names[1] = "b";
+        p->shapes[0][0] = D;
+        p->shapes[0][1] = d;
+        p->shapes[1][0] = d;
+        p->offsets[0] = 0;
+        p->offsets[1] = D * d;
+        p->n_params = D * d + d;
+    }
+    if (csr_transpose(P, &p->Pt, e) != AR_OK) {
+        ar_wrap(e, "projector: transposing the user mean operator");
+        memset(p, 0, sizeof *p);
+        return e ? e->code : AR_EDATA;
+    }
+    if (kind == PROJ_MLP) {
+        p->act = ar_malloc((size_t)N * (size_t)H * sizeof(float), e);
+        p->dact = p->act ? ar_malloc((size_t)N * (size_t)H * sizeof(float), e) : NULL;
+    } else {
+        p->dact = ar_malloc((size_t)I * (size_t)d * sizeof(float), e);
+    }
+    if (!p->dact) {
+        ar_wrap(e, "projector: caches");
+        projector_free(p);
+        return AR_EDATA;
+    }
+    return AR_OK;
+}
+
+void projector_free(projector *p)
+{
+    if (!p) return;
+    csr_free(&p->Pt);
+    free(p->pre);
+    free(p->act);
+    free(p->dact);
+    p->pre = p->act = p->dact = NULL;
+}
+
+void projector_reset(const projector *p, float *params, rng *r)
+{
+    /* tensors in storage order W1, b1, W2, b2 (or W, b); each element in order */
+    for (int k = 0; k < p->n_tensors; k++) {
+        /* fan_in: rows of the layer's weight (its input dim) */
+        int64_t fan_in = p->shapes[k & ~1][0];
+        double a = 1.0 / sqrt((double)fan_in);
+        int64_t n = p->shapes[k][0] * (p->shapes[k][1] ? p->shapes[k][1] : 1);
+        float *x = params + p->offsets[k];
+        for (int64_t j = 0; j < n; j++) x[j] = (float)((2.0 * rng_double(r) - 1.0) * a);
+    }
+}
+
+/* Y (n, k) rows = broadcast b (k). */
+static void fill_rows(float *Y, int64_t n, int64_t k, const float *b)
+{
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; i++) memcpy(Y + i * k, b, (size_t)k * sizeof(float));
+}
+
+/* Y (n, k) rows += b (k). */
+static void add_rows(float *Y, int64_t n, int64_t k, const float *b)
+{
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; i++) {
+        float *restrict y = Y + i * k;
+#pragma omp simd
+        for (int64_t c = 0; c < k; c++) y[c] += b[c];
+    }
+}
+
+/* acc (k) += column sums of X (n, k), double accumulation; threaded over column
+ * blocks (each column summed by one thread in row order: deterministic). */
+static void colsum_add(const float *X, int64_t n, int64_t k, float *acc)
+{
+    enum { CB = 64 };
+    int64_t nb = (k + CB - 1) / CB;
+#pragma omp parallel for schedule(static)
+    for (int64_t blk = 0; blk < nb; blk++) {
+        double s[CB] = {0};
+        int64_t c0 = blk * CB, c1 = c0 + CB < k ? c0 + CB : k;
+        for (int64_t i = 0; i < n; i++) {
+            const float *x = X + i * k;
+#pragma omp simd
+            for (int64_t c = c0; c < c1; c++) s[c - c0] += x[c];
+        }
+        for (int64_t c = c0; c < c1; c++) acc[c] += (float)s[c - c0];
+    }
+}
+
+/* G (n, k) *= leaky'(pre) in place, with the sign of pre read from A (n, k) = act,
+ * and acc (k) += column sums of the result. Each thread sums its static block of
+ * rows in double; the partial sums are added in thread order (deterministic for a
+ * given thread count). Falls back to a second pass if the partials can't be had. */
+static void dpre_colsum(const float *A, float *G, int64_t n, int64_t k, float *acc)
+{
+    const float one = 1.0f, leaky = LEAKY;
+    uint32_t one_bits, leaky_bits;
+    memcpy(&one_bits, &one, sizeof one_bits);
+    memcpy(&leaky_bits, &leaky, sizeof leaky_bits);
+    int nt = omp_get_max_threads();
+    double *part = calloc((size_t)nt * (size_t)k, sizeof(double));
+#pragma omp parallel num_threads(nt)
+    {
+        double *s = part ? part + (size_t)omp_get_thread_num() * (size_t)k : NULL;
+#pragma omp for schedule(static)
+        for (int64_t i = 0; i < n; i++) {
+            const float *restrict a = A + i * k;
+            float *restrict g = G + i * k;
+#pragma omp simd
+            for (int64_t c = 0; c < k; c++) {
+                /* slope = a[c] > 0 ? 1 : LEAKY, selected on the bits (a float is > 0 iff
+                 * its int32 bits are > 0, NaNs aside) so the loop vectorises without
+                 * branches under the default -ftrapping-math */
+                int32_t ia;
+                memcpy(&ia, a + c, sizeof ia);
+                uint32_t m = 0u - (uint32_t)(ia > 0);
+                uint32_t sb = (m & one_bits) | (~m & leaky_bits);
+                float slope;
+                memcpy(&slope, &sb, sizeof slope);
+                g[c] *= slope;
+            }
+            if (s) {
+#pragma omp simd
+                for (int64_t c = 0; c < k; c++) s[c] += g[c];
+            }
+        }
+    }
+    if (!part) {
+        colsum_add(G, n, k, acc);
+        return;
+    }
+    for (int t = 0; t < nt; t++)
+        for (int64_t c = 0; c < k; c++) acc[c] += (float)part[(size_t)t * (size_t)k + c];
+    free(part);
+}
+
+void projector_forward(projector *p, const float *params, float *E)
+{
+    const int64_t U = p->U, I = p->I, D = p->D, H = p->H, d = p->d, N = U + I;
+    if (p->kind == PROJ_LINEAR) {
+        const float *W = params + p->offsets[0], *b = params + p->offsets[1];
+        float *EI = E + U * d;
+        /* EI (I, d) = Z (I, D) W (D, d); EU (U, d) = P (U, I) EI; then + b on every
+         * row (P's rows sum to 1 or are empty: P (Z W + b) = (P Z) W + b) */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)I, (int)d, (int)D, 1.0f, p->Z, (int)D, W,
+                    (int)d, 0.0f, EI, (int)d);
+        csr_spmm(p->P, EI, d, E);
+        add_rows(E, N, d, b);
+        return;
+    }
+    const float *W1 = params + p->offsets[0], *b1 = params + p->offsets[1];
+    const float *W2 = params + p->offsets[2], *b2 = params + p->offsets[3];
+    float *A = p->act, *AI = p->act + U * H;
+    /* item rows: Z (I, D) W1 (D, H), bias added below */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)I, (int)H, (int)D, 1.0f, p->Z, (int)D, W1,
+                (int)H, 0.0f, AI, (int)H);
+    /* user rows: P (U, I) (Z W1) (I, H); since P's rows sum to 1 (or are empty,
+     * z_u = 0), adding b1 to every row below gives P (Z W1 + b1) = W1 z_u + b1 */
+    csr_spmm(p->P, AI, H, A);
+    /* act (N, H) = LeakyReLU(pre + b1), in place; max(x, 0.01 x) == LeakyReLU(x) */
+#pragma omp parallel for schedule(static)
+    for (int64_t n = 0; n < N; n++) {
+        float *restrict a = A + n * H;
+#pragma omp simd
+        for (int64_t c = 0; c < H; c++) {
+            float x = a[c] + b1[c], y = LEAKY * x;
+            a[c] = x > y ? x : y;
+        }
+    }
+    /* E (N, d) = act (N, H) W2 (H, d) + b2 */
+    fill_rows(E, N, d, b2);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)N, (int)d, (int)H, 1.0f, A, (int)H, W2, (int)d,
+                1.0f, E, (int)d);
+}
+
+void projector_backward(projector *p, const float *params, const float *dE, float *grad)
+{
+    const int64_t U = p->U, I = p->I, D = p->D, H = p->H, d = p->d, N = U + I;
+    if (p->kind == PROJ_LINEAR) {
+        float *gW = grad + p->offsets[0], *gb = grad + p->offsets[1];
+        /* gb += colsum dE over all N rows; T (I, d) = dE_I + Pt (I, U) dE_U (U, d) */
+        colsum_add(dE, N, d, gb);
+        float *T = p->dact;
+        memcpy(T, dE + U * d, (size_t)(I * d) * sizeof(float));
+        csr_spmm_add(&p->Pt, dE, d, 1.0f, T);
+        /* gW (D, d) += Z^T (D, I) T (I, d) */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)D, (int)d, (int)I, 1.0f, p->Z, (int)D, T,
+                    (int)d, 1.0f, gW, (int)d);
+        return;
+    }
+    const float *W2 = params + p->offsets[2];
+    float *gW1 = grad + p->offsets[0], *gb1 = grad + p->offsets[1];
+    float *gW2 = grad + p->offsets[2], *gb2 = grad + p->offsets[3];
+    const float *A = p->act;
+    float *G = p->dact;
+    /* gb2 (d) += colsum dE (N, d); gW2 (H, d) += act^T (H, N) dE (N, d) */
+    colsum_add(dE, N, d, gb2);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)H, (int)d, (int)N, 1.0f, A, (int)H, dE, (int)d, 1.0f,
+                gW2, (int)d);
+    /* dact (N, H) = dE (N, d) W2^T (d, H) */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)H, (int)d, 1.0f, dE, (int)d, W2, (int)d, 0.0f,
+                G, (int)H);
+    /* dpre = dact * leaky'(pre) in place, leaky'(pre) read from sign(act) (the
+     * same sign); gb1 += colsum(dpre) over all N rows (each user's b1 enters its
+     * pre-activation once, whether or not its row of P is empty) */
+    dpre_colsum(A, G, N, H, gb1);
+    /* users folded into items: dpre_I (I, H) += Pt (I, U) dpre_U (U, H) */
+    float *GI = G + U * H;
+    csr_spmm_add(&p->Pt, G, H, 1.0f, GI);
+    /* gW1 (D, H) += Z^T (D, I) dpre_I (I, H) */
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)D, (int)H, (int)I, 1.0f, p->Z, (int)D, GI, (int)H,
+                1.0f, gW1, (int)H);
+}
+
+/* ---- naive references: z_u formed explicitly, every node projected directly ---- */
+
+/* z (D) = text vector of node n: P row mean of Z for users (zero if empty), Z row for items. */
+static void node_text(const projector *p, int64_t n, double *z)
+{
+    const int64_t D = p->D;
+    if (n >= p->U) {
+        const float *zi = p->Z + (n - p->U) * D;
+        for (int64_t j = 0; j < D; j++) z[j] = zi[j];
+        return;
+    }
+    for (int64_t j = 0; j < D; j++) z[j] = 0.0;
+    for (int64_t t = p->P->indptr[n]; t < p->P->indptr[n + 1]; t++) {
+        const float *zi = p->Z + (int64_t)p->P->indices[t] * D;
+        double w = p->P->data[t];
+        for (int64_t j = 0; j < D; j++) z[j] += w * zi[j];
+    }
+}
+
+/* y (m) = W^T z + b with W (k, m), z (k), b (m); double accumulation. */
+static void affine(const float *W, const float *b, const double *z, int64_t k, int64_t m, double *y)
+{
+    for (int64_t c = 0; c < m; c++) y[c] = b[c];
+    for (int64_t j = 0; j < k; j++)
+        for (int64_t c = 0; c < m; c++) y[c] += z[j] * W[j * m + c];
+}
+
+void projector_forward_naive(const projector *p, const float *params, float *E)
+{
+    const int64_t N = p->U + p->I, D = p->D, H = p->H, d = p->d;
+    double *z = malloc((size_t)(D + 2 * H + d) * sizeof(double));
+    if (!z) return; /* oracle: test-only */
+    double *h = z + D, *a = h + H, *y = a + H;
+    for (int64_t n = 0; n < N; n++) {
+        node_text(p, n, z);
+        if (p->kind == PROJ_LINEAR) {
+            affine(params + p->offsets[0], params + p->offsets[1], z, D, d, y);
+        } else {
+            affine(params + p->offsets[0], params + p->offsets[1], z, D, H, h);
+            for (int64_t k = 0; k < H; k++) a[k] = h[k] > 0 ? h[k] : 0.01 * h[k];
+            affine(params + p->offsets[2], params + p->offsets[3], a, H, d, y);
+        }
+        for (int64_t c = 0; c < d; c++) E[n * d + c] = (float)y[c];
+    }
+    free(z);
+}
+
+void projector_backward_naive(const projector *p, const float *params, const float *dE, float *grad)
+{
+    const int64_t N = p->U + p->I, D = p->D, H = p->H, d = p->d;
+    double *g = calloc((size_t)p->n_params, sizeof(double));
+    double *z = malloc((size_t)(D + 3 * H) * sizeof(double));
+    if (!g || !z) {
+        free(g);
+        free(z);
+        return;
+    }
+    double *h = z + D, *a = h + H, *da = a + H;
+    for (int64_t n = 0; n < N; n++) {
+        node_text(p, n, z);
+        const float *de = dE + n * d;
+        if (p->kind == PROJ_LINEAR) {
+            double *gW = g + p->offsets[0], *gb = g + p->offsets[1];
+            for (int64_t c = 0; c < d; c++) gb[c] += de[c];
+            for (int64_t j = 0; j < D; j++)
+                for (int64_t c = 0; c < d; c++) gW[j * d + c] += z[j] * de[c];
+            continue;
+        }
+        const float *W2 = params + p->offsets[2];
+        double *gW1 = g + p->offsets[0], *gb1 = g + p->offsets[1];
+        double *gW2 = g + p->offsets[2], *gb2 = g + p->offsets[3];
+        affine(params + p->offsets[0], params + p->offsets[1], z, D, H, h);
+        for (int64_t k = 0; k < H; k++) a[k] = h[k] > 0 ? h[k] : 0.01 * h[k];
+        for (int64_t c = 0; c < d; c++) gb2[c] += de[c];
+        for (int64_t k = 0; k < H; k++) {
+            double s = 0;
+            for (int64_t c = 0; c < d; c++) {
+                gW2[k * d + c] += a[k] * de[c];
+                s += (double)W2[k * d + c] * de[c];
+            }
+            da[k] = s * (h[k] > 0 ? 1.0 : 0.01);
+        }
+        for (int64_t k = 0; k < H; k++) gb1[k] += da[k];
+        for (int64_t j = 0; j < D; j++)
+            for (int64_t k = 0; k < H; k++) gW1[j * H + k] += z[j] * da[k];
+    }
+    for (int64_t j = 0; j < p->n_params; j++) grad[j] += (float)g[j];
+    free(g);
+    free(z);
+}
