@@ -1,0 +1,386 @@
+/* ar-rank - user and item vectors in, top-K lists (JSON Lines) out. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ar.h"
+#include "csr.h"
+#include "dataset.h"
+#include "io.h"
+#include "npy.h"
+#include "rank.h"
+
+static const char *prog = "ar-rank";
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+"ar-rank - full ranking: the top-K items of every user, as JSON Lines\n"
+"\n"
+"Usage: ar-rank --users U.npy --items V.npy [--exclude PAIRS.npy]... [--users-from PAIRS.npy]\n"
+"               [-k K] [--score dot|cosine] [-t N] [-o FILE|-] [--no-scores] [-q]\n"
+"       ar-rank --users U.npy --items V.npy --data DIR [--split valid|test] [--mask auto|always|never] ...\n"
+"\n"
+"Scores every item for every ranked user (U row u against V row i), drops the items\n"
+"the user has in the exclusion files, and writes one line per user, in increasing\n"
+"user order:\n"
+"  {\"user\":12,\"items\":[40,7,...],\"scores\":[0.912345678,0.9,...]}\n"
+"items best first; ties are broken by the lower item index; scores printed with\n"
+"%%.9g. A list is shorter than K only when fewer than K items are left after the\n"
+"exclusions. Users are processed in blocks (one sgemm each, then a per-user top-K\n"
+"selection), so memory stays O(block x items): there is no users x items matrix.\n"
+"\n"
+"Options:\n"
+"  -U, --users FILE      user vectors, .npy [n_users, d] (float32; float64/float16\n"
+"                        and integers are converted); .npy.gz too\n"
+"  -V, --items FILE      item vectors, .npy [n_items, d], same d\n"
+"  -x, --exclude FILE    interaction pairs, integer .npy [n, 2] of (user, item):\n"
+"                        these items are never ranked for that user (repeatable)\n"
+"  -u, --users-from FILE rank only the distinct users of these pairs (e.g. test.npy);\n"
+"                        default: every row of U\n"
+"  -k, --k K             list length, 1..2147483647 (default 20); K above the\n"
+"                        number of items gives every remaining item\n"
+"      --score S         dot (default) or cosine (each row divided by its norm; a\n"
+"                        zero row scores 0). ar-train writes unit rows for its\n"
+"                        cosine models, so dot on its vectors is the cosine\n"
+"  -d, --data DIR        dataset directory (ar-split): users from DIR/SPLIT.npy;\n"
+"                        excluded: DIR/train.npy for valid, train+valid for test;\n"
+"                        checks the counts of DIR/dataset.json against U and V\n"
+"      --split S         valid or test (default test; only with --data)\n"
+"      --mask M          auto (default): with --data, exclude seen items unless\n"
+"                        dataset.json says has_duplicates=true (freerec's rule:\n"
+"                        then nothing is excluded); without --data, apply every\n"
+"                        --exclude file. always: always exclude. never: ignore all\n"
+"                        exclusions. The branch taken is logged to stderr\n"
+"  -t, --threads N       threads (default 0 = all cores)\n"
+"  -o, --output FILE     output (default - = stdout); written atomically; a name\n"
+"                        ending in .gz is gzip-compressed\n"
+"      --no-scores       omit the \"scores\" arrays\n"
+"      --block N         users per block (default 512)\n"
+"  -q, --quiet           no log lines on stderr\n"
+"  -h, --help            this help\n"
+"      --version         print the version\n"
+"\n"
+"Errors name the file and the (0-based) row: dimension mismatch between U and V,\n"
+"user or item ids out of range in the exclusion or users-from files.\n"
+"\n"
+"Exit codes: 0 ok, 1 bad data, 2 usage error, 3 I/O error.\n"
+"\n"
+"Examples:\n"
+"  $ ar-rank --users U.npy --items V.npy -k 3 > top3.jsonl\n"
+"  $ ar-rank -U U.npy -V V.npy --exclude train.npy --users-from test.npy -k 2 --score cosine -o ranked.jsonl.gz\n"
+"  $ ar-rank -U U.npy -V V.npy -x train.npy -u test.npy -k 2 | ar-metrics --truth test.npy -k 1,2\n"
+"  $ ar-rank -U ds_U.npy -V ds_V.npy --data ds --split valid -k 5 --no-scores -o valid_top5.jsonl\n");
+}
+
+static int usage_error(const char *fmt, const char *arg) __attribute__((format(printf, 1, 0)));
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "%s: ", prog);
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
+    return AR_EUSAGE;
+}
+
+static int fail(const ar_err *e)
+{
+    fprintf(stderr, "%s: %s\n", prog, e->msg);
+    if (e->code == AR_EUSAGE) fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+    return e->code ? e->code : AR_EDATA;
+}
+
+static int flush_stdout(void)
+{
+    if (fflush(stdout) || ferror(stdout)) {
+        fprintf(stderr, "%s: cannot write to stdout\n", prog);
+        return AR_EIO;
+    }
+    return 0;
+}
+
+static int parse_int(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || errno || v < lo || v > hi) return -1;
+    *out = v;
+    return 0;
+}
+
+static void log_line(const char *line) { fprintf(stderr, "%s: %s\n", prog, line); }
+
+/* Read an integer [n, 2] pairs array as int32 and check ids against the vector rows. */
+static int read_pairs(const char *path, int64_t n_users, int64_t n_items, const char *uname, const char *vname,
+                      ar_array *a, ar_err *e)
+{
+    int rc = npy_read(path, a, e);
+    if (rc) return rc;
+    const char *dn = ar_display_name(path);
+    if (a->dtype != AR_I32 && a->dtype != AR_I64 && a->dtype != AR_U8)
+        rc = ar_fail(e, AR_EDATA, "%s: dtype %s, expected an integer array [n, 2] of (user, item)", dn,
+                     ar_dtype_name(a->dtype));
+    else if (a->ndim != 2 || a->shape[1] != 2)
+        rc = ar_fail(e, AR_EDATA, "%s: expected shape [n, 2] of (user, item), got a %d-d array%s", dn, a->ndim,
+                     a->ndim == 2 ? " with other than 2 columns" : "");
+    else
+        rc = ar_array_cast(a, AR_I32, dn, e);
+    if (rc) { ar_array_free(a); return rc; }
+    const int32_t *p = a->data;
+    for (int64_t r = 0; r < a->shape[0]; r++) {
+        if (p[2 * r] < 0 || p[2 * r] >= n_users)
+            rc = ar_fail(e, AR_EDATA, "%s: row %lld: user %d out of range (%s has %lld rows)", dn, (long long)r,
+                         p[2 * r], uname, (long long)n_users);
+        else if (p[2 * r + 1] < 0 || p[2 * r + 1] >= n_items)
+            rc = ar_fail(e, AR_EDATA, "%s: row %lld: item %d out of range (%s has %lld rows)", dn, (long long)r,
+                         p[2 * r + 1], vname, (long long)n_items);
+        if (rc) { ar_array_free(a); return rc; }
+    }
+    return AR_OK;
+}
+
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Distinct users of a pairs array, sorted (malloc'd). */
+static int32_t *distinct_users(const ar_array *a, int64_t *nq, ar_err *e)
+{
+    int64_t n = a->shape[0];
+    int32_t *u = ar_malloc((size_t)n * sizeof *u, e);
+    if (!u) return NULL;
+    const int32_t *p = a->data;
+    for (int64_t r = 0; r < n; r++) u[r] = p[2 * r];
+    qsort(u, (size_t)n, sizeof *u, cmp_i32);
+    int64_t m = 0;
+    for (int64_t r = 0; r < n; r++)
+        if (m == 0 || u[r] != u[m - 1]) u[m++] = u[r];
+    *nq = m;
+    return u;
+}
+
+typedef struct emit_ctx {
+    ar_out *out;
+    ar_err *e;
+    int scores;
+    char *buf;
+    size_t cap;
+    int64_t lines;
+} emit_ctx;
+
+static int emit(void *vctx, int32_t user, const int32_t *items, const float *scores, int n)
+{
+    emit_ctx *c = vctx;
+    size_t need = 64 + (size_t)n * (c->scores ? 40 : 14);
+    if (need > c->cap) {
+        char *nb = ar_realloc(c->buf, need, c->e);
+        if (!nb) return AR_EDATA;
+        c->buf = nb;
+        c->cap = need;
+    }
+    char *p = c->buf;
+    p += sprintf(p, "{\"user\":%d,\"items\":[", user);
+    for (int j = 0; j < n; j++) p += sprintf(p, j ? ",%d" : "%d", items[j]);
+    *p++ = ']';
+    if (c->scores) {
+        p += sprintf(p, ",\"scores\":[");
+        for (int j = 0; j < n; j++) p += sprintf(p, j ? ",%.9g" : "%.9g", (double)scores[j]);
+        *p++ = ']';
+    }
+    *p++ = '}';
+    *p++ = '\n';
+    c->lines++;
+    return ar_out_write(c->out, c->buf, (size_t)(p - c->buf), c->e);
+}
+
+enum { O_SCORE = 256, O_SPLIT, O_MASK, O_NOSCORES, O_BLOCK, O_VERSION };
+enum { MASK_AUTO, MASK_ALWAYS, MASK_NEVER };
+#define MAX_EXCL 64
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"users", required_argument, 0, 'U'},      {"items", required_argument, 0, 'V'},
+        {"exclude", required_argument, 0, 'x'},    {"users-from", required_argument, 0, 'u'},
+        {"k", required_argument, 0, 'k'},          {"score", required_argument, 0, O_SCORE},
+        {"data", required_argument, 0, 'd'},       {"split", required_argument, 0, O_SPLIT},
+        {"mask", required_argument, 0, O_MASK},    {"threads", required_argument, 0, 't'},
+        {"output", required_argument, 0, 'o'},     {"no-scores", no_argument, 0, O_NOSCORES},
+        {"block", required_argument, 0, O_BLOCK},  {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},             {"version", no_argument, 0, O_VERSION},
+        {0, 0, 0, 0}};
+    const char *upath = NULL, *vpath = NULL, *from = NULL, *dir = NULL, *split = NULL, *out = "-";
+    const char *excl[MAX_EXCL];
+    int nexcl = 0, cosine = 0, mask = MASK_AUTO, scores = 1, quiet = 0, c;
+    long k = 20, threads = 0, block = 0;
+    while ((c = getopt_long(argc, argv, "U:V:x:u:k:d:t:o:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'U': upath = optarg; break;
+        case 'V': vpath = optarg; break;
+        case 'x':
+            if (nexcl == MAX_EXCL) return usage_error("more than %s --exclude files", "64");
+            excl[nexcl++] = optarg;
+            break;
+        case 'u': from = optarg; break;
+        case 'k':
+            if (parse_int(optarg, 1, INT32_MAX, &k)) return usage_error("-k '%s': expected an integer in 1..2147483647", optarg);
+            break;
+        case O_SCORE:
+            if (strcmp(optarg, "dot") == 0) cosine = 0;
+            else if (strcmp(optarg, "cosine") == 0) cosine = 1;
+            else return usage_error("--score '%s': expected dot or cosine", optarg);
+            break;
+        case 'd': dir = optarg; break;
+        case O_SPLIT:
+            if (strcmp(optarg, "valid") && strcmp(optarg, "test")) return usage_error("--split '%s': expected valid or test", optarg);
+            split = optarg;
+            break;
+        case O_MASK:
+            if (strcmp(optarg, "auto") == 0) mask = MASK_AUTO;
+            else if (strcmp(optarg, "always") == 0) mask = MASK_ALWAYS;
+            else if (strcmp(optarg, "never") == 0) mask = MASK_NEVER;
+            else return usage_error("--mask '%s': expected auto, always or never", optarg);
+            break;
+        case 't':
+            if (parse_int(optarg, 0, 4096, &threads)) return usage_error("-t '%s': expected an integer in 0..4096", optarg);
+            break;
+        case 'o': out = optarg; break;
+        case O_NOSCORES: scores = 0; break;
+        case O_BLOCK:
+            if (parse_int(optarg, 1, 1 << 20, &block)) return usage_error("--block '%s': expected an integer in 1..1048576", optarg);
+            break;
+        case 'q': quiet = 1; break;
+        case 'h': usage(stdout); return flush_stdout();
+        case O_VERSION: printf("%s %s\n", prog, AR_VERSION); return flush_stdout();
+        default: fprintf(stderr, "Try '%s --help' for more information.\n", prog); return AR_EUSAGE;
+        }
+    }
+    if (optind < argc) return usage_error("unexpected argument '%s'", argv[optind]);
+    if (!upath || !vpath) return usage_error("%s", "--users U.npy and --items V.npy are required");
+    if (split && !dir) return usage_error("%s", "--split goes with --data DIR");
+    if (dir && from) return usage_error("%s", "--users-from and --data exclude each other (--data takes the users from DIR/SPLIT.npy)");
+    if (!split) split = "test";
+    ar_log_set(quiet ? NULL : log_line);
+    threads = ar_threads_init((int)threads);
+
+    ar_err e = {0};
+    int rc;
+    ar_array U = {0}, V = {0}, from_a = {0};
+    ar_array ex_a[MAX_EXCL];
+    memset(ex_a, 0, sizeof ex_a);
+    csr ex_m[MAX_EXCL + 2];
+    memset(ex_m, 0, sizeof ex_m);
+    const csr *masks[MAX_EXCL + 2];
+    int nmask = 0;
+    dataset ds;
+    memset(&ds, 0, sizeof ds);
+    int have_ds = 0;
+    int32_t *users = NULL;
+    int64_t nq = 0;
+    ar_out o;
+    memset(&o, 0, sizeof o);
+    emit_ctx ctx = {0};
+    const char *un = ar_display_name(upath), *vn = ar_display_name(vpath);
+
+    if ((rc = npy_read_as(upath, AR_F32, 2, &U, &e)) || (rc = npy_read_as(vpath, AR_F32, 2, &V, &e))) goto out;
+    int64_t n_users = U.shape[0], n_items = V.shape[0], d = U.shape[1];
+    if (V.shape[1] != d) {
+        rc = ar_fail(&e, AR_EDATA, "dimension mismatch: %s is [%lld, %lld] but %s is [%lld, %lld]", un,
+                     (long long)n_users, (long long)d, vn, (long long)n_items, (long long)V.shape[1]);
+        goto out;
+    }
+    if (n_items < 1 || d < 1 || n_users > INT32_MAX || n_items > INT32_MAX) {
+        rc = ar_fail(&e, AR_EDATA, "%s: need at least one item row and one column (got [%lld, %lld])", vn,
+                     (long long)n_items, (long long)d);
+        goto out;
+    }
+
+    /* which pair files exclude, and which users are ranked */
+    const char *excl_paths[MAX_EXCL + 2];
+    int nex = 0;
+    char pbuf[3][4096];
+    if (dir) {
+        if ((rc = dataset_load(dir, &ds, 0, &e))) goto out;
+        have_ds = 1;
+        if (ds.n_users != n_users || ds.n_items != n_items) {
+            rc = ar_fail(&e, AR_EDATA, "%s has %lld users and %lld items, but %s has %lld rows and %s %lld", dir,
+                         (long long)ds.n_users, (long long)ds.n_items, un, (long long)n_users, vn, (long long)n_items);
+            goto out;
+        }
+        int is_test = strcmp(split, "test") == 0;
+        snprintf(pbuf[0], sizeof pbuf[0], "%s/train.npy", dir);
+        snprintf(pbuf[1], sizeof pbuf[1], "%s/valid.npy", dir);
+        snprintf(pbuf[2], sizeof pbuf[2], "%s/%s.npy", dir, split);
+        int apply = mask == MASK_ALWAYS || (mask == MASK_AUTO && !ds.has_duplicates);
+        if (mask == MASK_NEVER) ar_log("--mask never: no items excluded");
+        else if (apply)
+            ar_log("excluding %s items%s (%s)", is_test ? "train+valid" : "train",
+                   nexcl ? " and the --exclude files" : "",
+                   mask == MASK_ALWAYS ? "--mask always" : "dataset.json: has_duplicates=false");
+        else
+            ar_log("not excluding seen items: dataset.json says has_duplicates=true (freerec's rule; "
+                   "--mask always overrides)");
+        if (apply) {
+            /* the dataset's splits are already checked against the counts */
+            const ar_array *sp[2] = {&ds.train, &ds.valid};
+            for (int s = 0; s < (is_test ? 2 : 1); s++) {
+                rc = csr_from_pairs(&ex_m[nmask], sp[s]->data, sp[s]->shape[0], n_users, n_items, &e);
+                if (rc) { ar_wrap(&e, "%s", pbuf[s]); goto out; }
+                masks[nmask] = &ex_m[nmask];
+                nmask++;
+            }
+            for (int i = 0; i < nexcl; i++) excl_paths[nex++] = excl[i];
+        }
+        const ar_array *target = is_test ? &ds.test : &ds.valid;
+        if (!(users = distinct_users(target, &nq, &e))) { rc = AR_EDATA; goto out; }
+        ar_log("ranking the %lld users of %s", (long long)nq, pbuf[2]);
+    } else {
+        if (mask == MASK_NEVER) {
+            if (nexcl) ar_log("--mask never: the %d --exclude file(s) are ignored", nexcl);
+        } else {
+            for (int i = 0; i < nexcl; i++) excl_paths[nex++] = excl[i];
+        }
+        if (from) {
+            if ((rc = read_pairs(from, n_users, n_items, un, vn, &from_a, &e))) goto out;
+            if (!(users = distinct_users(&from_a, &nq, &e))) { rc = AR_EDATA; goto out; }
+        } else {
+            nq = n_users;
+        }
+    }
+    for (int i = 0; i < nex; i++) {
+        if ((rc = read_pairs(excl_paths[i], n_users, n_items, un, vn, &ex_a[i], &e))) goto out;
+        rc = csr_from_pairs(&ex_m[nmask], ex_a[i].data, ex_a[i].shape[0], n_users, n_items, &e);
+        if (rc) { ar_wrap(&e, "%s", ar_display_name(excl_paths[i])); goto out; }
+        masks[nmask] = &ex_m[nmask];
+        nmask++;
+    }
+
+    if ((rc = ar_out_open(&o, out, -1, &e))) goto out;
+    ctx.out = &o;
+    ctx.e = &e;
+    ctx.scores = scores;
+    rank_opts ro = {.k = (int)k, .cosine = cosine, .block = (int)block};
+    double t0 = ar_now();
+    rc = rank_topk(U.data, n_users, V.data, n_items, d, users, users ? nq : 0, masks, nmask, &ro, emit, &ctx, &e);
+    if (rc) goto out;
+    if ((rc = ar_out_commit(&o, &e))) goto out;
+    ar_log("ranked %lld users x %lld items (d=%lld, K=%ld, %s, %ld threads) in %.2f s", (long long)ctx.lines,
+           (long long)n_items, (long long)d, k, cosine ? "cosine" : "dot", threads, ar_now() - t0);
+
+out:
+    if (rc) ar_out_abort(&o);
+    free(ctx.buf);
+    free(users);
+    for (int i = 0; i < nmask; i++) csr_free(&ex_m[i]);
+    for (int i = 0; i < MAX_EXCL; i++) ar_array_free(&ex_a[i]);
+    ar_array_free(&from_a);
+    ar_array_free(&U);
+    ar_array_free(&V);
+    if (have_ds) dataset_free(&ds);
+    if (rc) return fail(&e);
+    return 0;
+}
