@@ -595,6 +595,20 @@ static int json_id(const cJSON *j, char *buf, size_t n)
     return 0;
 }
 
+/* vec must be an array of numbers; feed it to the sink as the vector of id. */
+static int json_vector(sink *s, const cJSON *vec, const char *vecf, const char *id, int64_t pos, const char *at,
+                       fvec *f, ar_err *e)
+{
+    if (!cJSON_IsArray(vec)) return ar_fail(e, AR_EDATA, "%s: \"%s\" is not an array of numbers", at, vecf);
+    f->n = 0;
+    for (const cJSON *x = vec->child; x; x = x->next) {
+        if (!cJSON_IsNumber(x))
+            return ar_fail(e, AR_EDATA, "%s: \"%s\" value %lld is not a number", at, vecf, (long long)f->n + 1);
+        if (fvec_push(f, (float)x->valuedouble, e)) return AR_EDATA;
+    }
+    return sink_row(s, id, f->v, f->n, pos, e);
+}
+
 static int json_record(sink *s, const cJSON *obj, const char *idf, const char *vecf, int64_t pos, fvec *f,
                        char *idbuf, size_t idn, ar_err *e)
 {
@@ -606,15 +620,7 @@ static int json_record(sink *s, const cJSON *obj, const char *idf, const char *v
     if (!id) return ar_fail(e, AR_EDATA, "%s: field \"%s\" missing (choose the id field with --id-field)", at, idf);
     if (!vec) return ar_fail(e, AR_EDATA, "%s: field \"%s\" missing (choose the vector field with --vec-field)", at, vecf);
     if (!json_id(id, idbuf, idn)) return ar_fail(e, AR_EDATA, "%s: field \"%s\" is not a string or an integer", at, idf);
-    if (!cJSON_IsArray(vec)) return ar_fail(e, AR_EDATA, "%s: field \"%s\" is not an array of numbers", at, vecf);
-    f->n = 0;
-    for (const cJSON *x = vec->child; x; x = x->next) {
-        if (!cJSON_IsNumber(x))
-            return ar_fail(e, AR_EDATA, "%s: \"%s\" value %lld is not a number", at, vecf, (long long)f->n + 1);
-        float v = (float)x->valuedouble;
-        if (fvec_push(f, v, e)) return AR_EDATA;
-    }
-    return sink_row(s, idbuf, f->v, f->n, pos, e);
+    return json_vector(s, vec, vecf, idbuf, pos, at, f, e);
 }
 
 static int read_jsonl(sink *s, const char *path, const emb_opts *o, ar_err *e)
@@ -633,7 +639,14 @@ static int read_jsonl(sink *s, const char *path, const emb_opts *o, ar_err *e)
     while ((got = ar_lines_next(lr, &line, &len, e)) == 1) {
         size_t sp = strspn(line, " \t");
         if (line[sp] == 0) continue;
-        if (first && line[sp] == '[') { /* a whole JSON array of objects, not JSON Lines */
+        int mapping = 0; /* {"id": [vector], ...} as one object (possibly over many lines) */
+        if (first && line[sp] == '{') {
+            cJSON *o1 = cJSON_ParseWithLength(line, len);
+            mapping = !o1 || (!cJSON_GetObjectItemCaseSensitive(o1, idf) && o1->child != NULL);
+            for (const cJSON *c = o1 ? o1->child : NULL; c && mapping; c = c->next) mapping = cJSON_IsArray(c);
+            cJSON_Delete(o1);
+        }
+        if (first && (line[sp] == '[' || mapping)) { /* one JSON value for the whole file, not JSON Lines */
             ar_lines_close(lr);
             lr = NULL;
             unsigned char *buf;
@@ -641,15 +654,23 @@ static int read_jsonl(sink *s, const char *path, const emb_opts *o, ar_err *e)
             if ((rc = ar_read_all(path, &buf, &blen, e))) break;
             cJSON *root = cJSON_ParseWithLength((const char *)buf, blen);
             free(buf);
-            if (!root || !cJSON_IsArray(root)) {
+            if (!root || (mapping ? !cJSON_IsObject(root) : !cJSON_IsArray(root))) {
                 cJSON_Delete(root);
-                rc = ar_fail(e, AR_EDATA, "%s: not a valid JSON array", path);
+                rc = mapping ? ar_fail(e, AR_EDATA, "%s:1: invalid JSON (neither JSON Lines nor one object {\"id\": [vector], ...})", path)
+                             : ar_fail(e, AR_EDATA, "%s: not a valid JSON array", path);
                 break;
             }
             s->loc_kind = LOC_ELEM;
             int64_t i = 0;
-            for (cJSON *x = root->child; x && !rc; x = x->next, i++)
-                rc = json_record(s, x, idf, vecf, i, &f, idbuf, sizeof idbuf, e);
+            for (cJSON *x = root->child; x && !rc; x = x->next, i++) {
+                if (!mapping) {
+                    rc = json_record(s, x, idf, vecf, i, &f, idbuf, sizeof idbuf, e);
+                } else {
+                    char at[600];
+                    loc_fmt(s, i, at, sizeof at);
+                    rc = json_vector(s, x, x->string, x->string, i, at, &f, e);
+                }
+            }
             cJSON_Delete(root);
             break;
         }

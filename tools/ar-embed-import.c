@@ -32,7 +32,7 @@ static void usage(FILE *f)
 "  w2v-bin      .bin            word2vec binary                         by id\n"
 "  tsv          .tsv            id<TAB>v1 v2 ... (optional header)      by id\n"
 "  recbole      .itememb .item  RecBole atomic file, id:token + x:float_seq  by id\n"
-"  .txt files are sniffed from their first line (recbole, w2v or tsv).\n"
+"  .txt files are sniffed from their first line (recbole, jsonl, w2v or tsv).\n"
 "Row-ordered inputs need --ids (the id of each row, one a line), or exactly one row\n"
 "per item of items.txt, taken in order. Keyed inputs are matched by id; ids not in\n"
 "the dataset are ignored and counted. Half and bfloat16 inputs are converted; the\n"

@@ -134,6 +134,8 @@ exp["jsonl"] = expect(M)
 with open("v.json", "w") as f:
     json.dump([{"item": i, "vec": fmt(r)} for i, r in zip(src_ids, M)], f, indent=1)
 exp["json_array"] = expect(M)
+json.dump({i: fmt(r) for i, r in zip(src_ids, M)}, open("map.json", "w"), indent=2)
+exp["json_map"] = expect(M)
 # integer ids in JSON, items are numbers as text
 open("num_items.txt", "w").write("10\n3\n7\n")
 with open("num.jsonl", "w") as f:
@@ -204,6 +206,7 @@ run st_bf16 --ids ids.txt multi.safetensors --name b
 run st_f64 --ids ids.txt multi.safetensors --name d
 run jsonl v.jsonl
 run json_array v.json --id-field item --vec-field vec
+run json_map map.json
 run w2v v.vec
 run glove glove.txt --format w2v
 run w2v_bin v.bin

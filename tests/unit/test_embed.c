@@ -176,6 +176,15 @@ static void test_json_array_and_recbole(void)
     float w[8] = {3, 4, 1, 2, 5, 6, 7, 8};
     CHECK(r.emb && memcmp(r.emb, w, sizeof w) == 0, "json array values");
     emb_result_free(&r);
+    memset(&o, 0, sizeof o); /* one object {id: vector}, on one line */
+    puts_file("m.json", "{\"c\": [5, 6], \"a\": [1, 2], \"b\": [3, 4], \"d\": [7, 8]}\n");
+    CHECK(imp("m.json", &o, &r, &e) == 0, "%s", e.msg);
+    CHECK(r.emb && memcmp(r.emb, w, sizeof w) == 0, "json mapping values");
+    emb_result_free(&r);
+    puts_file("m2.json", "{\"c\": [5, 6],\n \"a\": [1, \"x\"]}\n");
+    CHECK(imp("m2.json", &o, &r, &e) == AR_EDATA && strstr(e.msg, "m2.json: element 1: \"a\" value 2 is not a number"), "%s", e.msg);
+    o.id_field = "k";
+    o.vec_field = "v";
     puts_file("dup.json", "[{\"k\": \"a\", \"v\": [1]}, {\"k\": \"a\", \"v\": [2]}]");
     CHECK(imp("dup.json", &o, &r, &e) == AR_EDATA && strstr(e.msg, "dup.json: element 1: duplicate id 'a' (first on element 0)"),
           "%s", e.msg);
