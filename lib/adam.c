@@ -12,6 +12,9 @@
 
 #include <math.h>
 #include <stdlib.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 int adam_init(adam *a, int64_t n, double lr, double wd, ar_err *e)
 {
@@ -36,6 +39,53 @@ int adam_init(adam *a, int64_t n, double lr, double wd, ar_err *e)
     return AR_OK;
 }
 
+/* The elementwise update over [lo, hi), scalar. */
+static void adam_range(float *restrict p, float *restrict grad, float *restrict m, float *restrict v, int64_t lo,
+                       int64_t hi, float wd, float c1, float b2, float c2, float step, float bc2s, float eps)
+{
+    for (int64_t i = lo; i < hi; i++) {
+        float g = grad[i];
+        if (wd > 0) g += wd * p[i];
+        grad[i] = g;
+        float mi = m[i] + c1 * (g - m[i]); /* torch: m.lerp_(g, 1 - b1) */
+        float vi = b2 * v[i] + c2 * g * g;
+        m[i] = mi;
+        v[i] = vi;
+        p[i] -= step * (mi / (sqrtf(vi) / bc2s + eps));
+    }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+/* The same operations in the same order, 8 lanes at a time (no FMA, and IEEE
+ * sqrt and division, so the results equal the scalar ones bit for bit). */
+__attribute__((target("avx2"))) static void adam_range_avx2(float *p, float *grad, float *m, float *v, int64_t lo,
+                                                            int64_t hi, float wd, float c1, float b2, float c2,
+                                                            float step, float bc2s, float eps)
+{
+    const __m256 vwd = _mm256_set1_ps(wd), vc1 = _mm256_set1_ps(c1), vb2 = _mm256_set1_ps(b2);
+    const __m256 vc2 = _mm256_set1_ps(c2), vst = _mm256_set1_ps(step), vbc = _mm256_set1_ps(bc2s);
+    const __m256 veps = _mm256_set1_ps(eps);
+    int64_t i = lo;
+    for (; i + 8 <= hi; i += 8) {
+        __m256 g = _mm256_loadu_ps(grad + i), pi = _mm256_loadu_ps(p + i);
+        if (wd > 0) g = _mm256_add_ps(g, _mm256_mul_ps(vwd, pi));
+        _mm256_storeu_ps(grad + i, g);
+        __m256 mo = _mm256_loadu_ps(m + i);
+        __m256 mi = _mm256_add_ps(mo, _mm256_mul_ps(vc1, _mm256_sub_ps(g, mo)));
+        __m256 vi = _mm256_add_ps(_mm256_mul_ps(vb2, _mm256_loadu_ps(v + i)), _mm256_mul_ps(_mm256_mul_ps(vc2, g), g));
+        _mm256_storeu_ps(m + i, mi);
+        _mm256_storeu_ps(v + i, vi);
+        __m256 den = _mm256_add_ps(_mm256_div_ps(_mm256_sqrt_ps(vi), vbc), veps);
+        _mm256_storeu_ps(p + i, _mm256_sub_ps(pi, _mm256_mul_ps(vst, _mm256_div_ps(mi, den))));
+    }
+    adam_range(p, grad, m, v, i, hi, wd, c1, b2, c2, step, bc2s, eps);
+}
+#define ADAM_AVX2 1
+#else
+#define ADAM_AVX2 0
+#endif
+
 /* params, grad (n). grad is overwritten with the decayed gradient when wd > 0. */
 void adam_step(adam *a, float *params, float *grad)
 {
@@ -44,22 +94,35 @@ void adam_step(adam *a, float *params, float *grad)
     const double bc2 = 1.0 - pow(a->b2, (double)a->t);
     const float step = (float)(a->lr / bc1);
     const float bc2s = (float)sqrt(bc2);
-    const float b2 = (float)a->b2, eps = (float)a->eps, wd = (float)a->wd;
+    const float b2 = (float)a->b2, eps = (float)a->eps, wd = a->wd > 0 ? (float)a->wd : 0.0f;
     const float c1 = (float)(1.0 - a->b1), c2 = (float)(1.0 - a->b2);
-    const int decay = a->wd > 0;
     float *m = a->m, *v = a->v;
     const int64_t n = a->n;
-#pragma omp parallel for simd schedule(static)
-    for (int64_t i = 0; i < n; i++) {
-        float g = grad[i];
-        if (decay) g += wd * params[i];
-        grad[i] = g;
-        float mi = m[i] + c1 * (g - m[i]); /* torch: m.lerp_(g, 1 - b1) */
-        float vi = b2 * v[i] + c2 * g * g;
-        m[i] = mi;
-        v[i] = vi;
-        params[i] -= step * (mi / (sqrtf(vi) / bc2s + eps));
+    int avx = 0;
+#if ADAM_AVX2
+    avx = __builtin_cpu_supports("avx2");
+#endif
+    /* static split into blocks of whole 64-byte lines */
+#pragma omp parallel
+    {
+        int64_t T = 1, t = 0;
+#ifdef _OPENMP
+        T = omp_get_num_threads();
+        t = omp_get_thread_num();
+#endif
+        int64_t per = ((n + T - 1) / T + 15) / 16 * 16;
+        int64_t lo = t * per, hi = lo + per;
+        if (lo > n) lo = n;
+        if (hi > n) hi = n;
+        if (hi > lo) {
+#if ADAM_AVX2
+            if (avx) adam_range_avx2(params, grad, m, v, lo, hi, wd, c1, b2, c2, step, bc2s, eps);
+            else
+#endif
+                adam_range(params, grad, m, v, lo, hi, wd, c1, b2, c2, step, bc2s, eps);
+        }
     }
+    (void)avx;
 }
 
 void adam_free(adam *a)

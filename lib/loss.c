@@ -703,11 +703,11 @@ double loss_infonce(const float *Nu, const float *Ni, int64_t d, const int32_t *
 
 /* ------------------------------------------------------ row normalisation */
 
-/* X, Y (n, d), norms (n). Y may equal X. */
-void l2norm_rows(const float *X, int64_t n, int64_t d, float *Y, float *norms)
+/* Rows [lo, hi) of the forward and backward passes; the sums of squares and
+ * the Y.dY products are accumulated in double. */
+static void norm_g(const float *X, int64_t lo, int64_t hi, int64_t d, float *Y, float *norms)
 {
-#pragma omp parallel for schedule(static)
-    for (int64_t r = 0; r < n; r++) {
+    for (int64_t r = lo; r < hi; r++) {
         const float *x = X + r * d;
         float *y = Y + r * d;
         double s = 0;
@@ -724,11 +724,9 @@ void l2norm_rows(const float *X, int64_t n, int64_t d, float *Y, float *norms)
     }
 }
 
-/* Y, dY, dX (n, d), norms (n). dX may equal dY. */
-void l2norm_rows_backward(const float *Y, const float *norms, const float *dY, int64_t n, int64_t d, float *dX)
+static void normb_g(const float *Y, const float *norms, const float *dY, int64_t lo, int64_t hi, int64_t d, float *dX)
 {
-#pragma omp parallel for schedule(static)
-    for (int64_t r = 0; r < n; r++) {
+    for (int64_t r = lo; r < hi; r++) {
         const float *y = Y + r * d, *dy = dY + r * d;
         float *dx = dX + r * d;
         float nr = norms[r];
@@ -736,11 +734,109 @@ void l2norm_rows_backward(const float *Y, const float *norms, const float *dY, i
             for (int64_t i = 0; i < d; i++) dx[i] = 0.f;
             continue;
         }
-        double p = 0;
-#pragma omp simd reduction(+ : p)
-        for (int64_t i = 0; i < d; i++) p += (double)y[i] * dy[i];
-        float pf = (float)p;
+        double q = 0;
+#pragma omp simd reduction(+ : q)
+        for (int64_t i = 0; i < d; i++) q += (double)y[i] * dy[i];
+        float qf = (float)q;
 #pragma omp simd
-        for (int64_t i = 0; i < d; i++) dx[i] = (dy[i] - y[i] * pf) / nr;
+        for (int64_t i = 0; i < d; i++) dx[i] = (dy[i] - y[i] * qf) / nr;
     }
+}
+
+#if LOSS_X86
+/* sum_i a_i b_i in double, d % 8 == 0. */
+AVX2 static inline double dot8_d(const float *a, const float *b, int64_t d)
+{
+    __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+    for (int64_t i = 0; i < d; i += 8) {
+        __m256 va = _mm256_loadu_ps(a + i), vb = _mm256_loadu_ps(b + i);
+        s0 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(va)), _mm256_cvtps_pd(_mm256_castps256_ps128(vb)), s0);
+        s1 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(va, 1)), _mm256_cvtps_pd(_mm256_extractf128_ps(vb, 1)),
+                             s1);
+    }
+    s0 = _mm256_add_pd(s0, s1);
+    __m128d h = _mm_add_pd(_mm256_castpd256_pd128(s0), _mm256_extractf128_pd(s0, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
+}
+
+AVX2 static void norm_a(const float *X, int64_t lo, int64_t hi, int64_t d, float *Y, float *norms)
+{
+    for (int64_t r = lo; r < hi; r++) {
+        const float *x = X + r * d;
+        float *y = Y + r * d;
+        float nr = (float)sqrt(dot8_d(x, x, d));
+        norms[r] = nr;
+        __m256 vn = _mm256_set1_ps(nr);
+        if (nr > 0) {
+            for (int64_t i = 0; i < d; i += 8) _mm256_storeu_ps(y + i, _mm256_div_ps(_mm256_loadu_ps(x + i), vn));
+        } else {
+            for (int64_t i = 0; i < d; i += 8) _mm256_storeu_ps(y + i, _mm256_setzero_ps());
+        }
+    }
+}
+
+AVX2 static void normb_a(const float *Y, const float *norms, const float *dY, int64_t lo, int64_t hi, int64_t d,
+                         float *dX)
+{
+    for (int64_t r = lo; r < hi; r++) {
+        const float *y = Y + r * d, *dy = dY + r * d;
+        float *dx = dX + r * d;
+        float nr = norms[r];
+        if (!(nr > 0)) {
+            for (int64_t i = 0; i < d; i += 8) _mm256_storeu_ps(dx + i, _mm256_setzero_ps());
+            continue;
+        }
+        __m256 q = _mm256_set1_ps((float)dot8_d(y, dy, d)), vn = _mm256_set1_ps(nr);
+        for (int64_t i = 0; i < d; i += 8) {
+            __m256 v = _mm256_sub_ps(_mm256_loadu_ps(dy + i), _mm256_mul_ps(_mm256_loadu_ps(y + i), q));
+            _mm256_storeu_ps(dx + i, _mm256_div_ps(v, vn));
+        }
+    }
+}
+#endif
+
+/* Static split of n rows over the threads of the current team: [lo, hi). */
+static inline void thread_range(int64_t n, int64_t *lo, int64_t *hi)
+{
+    int64_t T = 1, t = 0;
+#ifdef _OPENMP
+    T = omp_get_num_threads();
+    t = omp_get_thread_num();
+#endif
+    *lo = n * t / T;
+    *hi = n * (t + 1) / T;
+}
+
+/* X, Y (n, d), norms (n). Y may equal X. */
+void l2norm_rows(const float *X, int64_t n, int64_t d, float *Y, float *norms)
+{
+    int avx = use_avx2(d);
+#pragma omp parallel
+    {
+        int64_t lo, hi;
+        thread_range(n, &lo, &hi);
+#if LOSS_X86
+        if (avx) norm_a(X, lo, hi, d, Y, norms);
+        else
+#endif
+            norm_g(X, lo, hi, d, Y, norms);
+    }
+    (void)avx;
+}
+
+/* Y, dY, dX (n, d), norms (n). dX may equal dY. */
+void l2norm_rows_backward(const float *Y, const float *norms, const float *dY, int64_t n, int64_t d, float *dX)
+{
+    int avx = use_avx2(d);
+#pragma omp parallel
+    {
+        int64_t lo, hi;
+        thread_range(n, &lo, &hi);
+#if LOSS_X86
+        if (avx) normb_a(Y, norms, dY, lo, hi, d, dX);
+        else
+#endif
+            normb_g(Y, norms, dY, lo, hi, d, dX);
+    }
+    (void)avx;
 }

@@ -160,7 +160,7 @@ static void test_infonce_vs_naive(void)
             free(Nu), free(Ni), free(u), free(p), free(n), free(gu0), free(gi0), free(gu1), free(gi1);
         }
     /* K = 0 (negs NULL): a single logit, loss 0 and zero gradient */
-    float nu[2] = {1, 0}, ni[2] = {0.6f, 0.8f}, gu[2] = {0}, gi[2] = {0};
+    float nu[2] = {1, 0}, ni[2] = {0.6f, 0.8f}, gu[2] = {0}, gi[4] = {0};
     int32_t z = 0;
     double l = loss_infonce(nu, ni, 2, &z, &z, NULL, 0, 1, 0.2f, gu, gi);
     CHECK(fabs(l) < 1e-7 && maxabs(gu, 2) < 1e-7 && maxabs(gi, 2) < 1e-7, "K=0: loss %g", l);
