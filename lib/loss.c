@@ -9,9 +9,10 @@
  *            and per-(row, column) coefficients are computed from that row alone
  *            into coef (B, K+1) and the user-side gradient into gu (B, d);
  *   phase 2  every destination row is owned by one thread (the id range is split
- *            into contiguous blocks): each thread walks all (b, j) pairs in order
- *            and applies only those landing in its block. So each output row is
- *            accumulated in the global (b, j) order whatever the thread count.
+ *            into contiguous blocks): each thread walks all (b, j) pairs in order,
+ *            copies those landing in its block into a list (branch-free) and
+ *            applies the list. So each output row is accumulated in the global
+ *            (b, j) order whatever the thread count. User rows likewise.
  * The row losses are summed serially in double in row order.
  * The d-loops use AVX2+FMA when the CPU has them and d % 8 == 0, otherwise
  * portable `omp simd` loops. The *_naive functions are plain-loop oracles.
@@ -102,7 +103,10 @@ static int use_avx2(int64_t d)
  * gaxpy:  y += sum_j c[j] M[idx[j]],          y (d), in j order
  * scat:   for b < B, j <= K in order, item = j ? negs[b*K + j-1] : pos[b];
  *         if lo <= item < hi: Y[item] += coef[b*(K+1) + j] * X[xrow(b)]
- *         with xrow(b) = xidx ? xidx[b] : b.                                 */
+ *         with xrow(b) = xidx ? xidx[b] : b  (generic only: the fallback when
+ *         the pair list cannot be allocated)
+ * scatl:  the same for a prepared list of pairs (row b, item, coefficient).
+ * Y (nY, d), X (rows, d), coef (B, K+1).                                     */
 
 static void dots_g(const float *x, const float *M, const int32_t *idx, int64_t m, int64_t d, float *out)
 {
