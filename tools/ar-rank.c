@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ar.h"
 #include "csr.h"
@@ -108,6 +109,20 @@ static int parse_int(const char *s, long lo, long hi, long *out)
     if (end == s || *end || errno || v < lo || v > hi) return -1;
     *out = v;
     return 0;
+}
+
+/* ar_out_open, except that an existing non-regular file (/dev/null, a FIFO, a
+ * terminal) is written in place: a temp file + rename would replace the device. */
+static int out_open(ar_out *o, const char *path, ar_err *e)
+{
+    struct stat st;
+    if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        memset(o, 0, sizeof *o);
+        o->fp = fopen(path, "w");
+        if (!o->fp) return ar_fail(e, AR_EIO, "cannot open '%s': %s", path, strerror(errno));
+        return AR_OK;
+    }
+    return ar_out_open(o, path, -1, e);
 }
 
 static void log_line(const char *line) { fprintf(stderr, "%s: %s\n", prog, line); }
@@ -359,7 +374,7 @@ int main(int argc, char **argv)
         nmask++;
     }
 
-    if ((rc = ar_out_open(&o, out, -1, &e))) goto out;
+    if ((rc = out_open(&o, out, &e))) goto out;
     ctx.out = &o;
     ctx.e = &e;
     ctx.scores = scores;

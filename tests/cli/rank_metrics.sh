@@ -123,6 +123,13 @@ ar-rank -U U.npy -V V.npy -k 2x >/dev/null 2>"$TMP/e2"
 if grep -q "Try 'ar-rank --help'" "$TMP/e2"; then ok "rank: usage hint"; else bad "rank: usage hint" "$(cat "$TMP/e2")"; fi
 ar-rank -q -U U.npy -V V3.npy -o out.jsonl 2>/dev/null
 if [ ! -e out.jsonl ] && ! ls out.jsonl.tmp.* >/dev/null 2>&1; then ok "rank: no partial output on error"; else bad "rank: no partial output on error" "file left behind"; fi
+# -o onto an existing FIFO writes through it (a temp file + rename would replace it)
+mkfifo fifo
+timeout 20 cat fifo >fifo.out &
+catpid=$!
+ar-rank -q -U U.npy -V V.npy -x train.npy -u test.npy -k 3 -o fifo
+wait "$catpid"
+if [ -p fifo ] && cmp -s fifo.out r3.jsonl; then ok "rank -o FIFO writes in place"; else bad "rank -o FIFO writes in place" "fifo replaced or content differs"; fi
 t "rank --version" ar-rank --version
 grep -q "^ar-rank " "$TMP/.out" && ok "rank --version text" || bad "rank --version text" "$(cat "$TMP/.out")"
 
