@@ -382,11 +382,12 @@ static kern pick(int64_t d)
     return k;
 }
 
-/* Largest id in a (n) plus one (0 when n == 0). */
+/* Largest id in a (n) plus one (0 when n == 0). Serial: a parallel region
+ * costs more than the scan at these sizes. */
 static int64_t id_bound(const int32_t *a, int64_t n)
 {
     int32_t m = -1;
-#pragma omp parallel for simd reduction(max : m) schedule(static)
+#pragma omp simd reduction(max : m)
     for (int64_t i = 0; i < n; i++) m = a[i] > m ? a[i] : m;
     return (int64_t)m + 1;
 }
