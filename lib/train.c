@@ -707,16 +707,25 @@ static void report(trainer *t, train_progress *p)
     if (t->o->progress) t->o->progress(t->o->progress_ctx, p);
 }
 
-/* Estimated seconds left after `epoch` epochs, the evaluation included. */
-static double eta(const trainer *t, int epoch)
+/* Number of evaluations after epoch a up to epoch b (a <= b). */
+static int evals_in(int a, int b, int f)
+{
+    return a >= b ? 0 : (b / f - a / f) + (b % f != 0);
+}
+
+/* Estimated seconds left: `done` epochs finished and evaluated as scheduled, plus
+ * `el` seconds into the next one, which is `frac` done (0 when between epochs).
+ * Includes the remaining evaluations and the final test; -1 = unknown yet. */
+static double eta(const trainer *t, int done, double el, double frac)
 {
     const train_config *c = t->c;
-    double per_epoch = t->epochs_run ? t->train_secs / t->epochs_run : 0;
+    double per_epoch = t->epochs_run ? t->train_secs / t->epochs_run : (frac > 0 ? el / frac : -1);
     double per_eval = t->evals_run ? t->eval_secs / t->evals_run : 0;
-    int left = c->epochs - epoch;
-    if (left > 0 && t->epochs_run == 0) return -1; /* unknown yet */
-    int evals = left > 0 ? (c->epochs / c->eval_freq - epoch / c->eval_freq) + (c->epochs % c->eval_freq != 0) : 0;
-    return per_epoch * left + per_eval * (evals + 1);
+    int left = c->epochs - done;
+    if (left > 0 && per_epoch < 0) return -1;
+    double cur = frac > 0 ? (per_epoch - el > 0 ? per_epoch - el : 0) : 0;
+    int whole = frac > 0 ? left - 1 : left;
+    return per_epoch * whole + cur + per_eval * (evals_in(done, c->epochs, c->eval_freq) + 1);
 }
 
 /* Validation after `epoch` epochs: record, best, checkpoint. */
@@ -761,7 +770,7 @@ static int validate(trainer *t, int epoch, double loss_sum, double loss_rows, do
     train_progress p = {.kind = TP_EVAL, .epoch = epoch, .epochs = c->epochs, .loss = loss,
                         .metric_name = c->best_name, .metric = m, .best_metric = t->best_metric,
                         .best_epoch = t->best_epoch, .train_seconds = train_secs, .eval_seconds = es,
-                        .elapsed = ar_now() - t->t_start, .eta = eta(t, epoch)};
+                        .elapsed = ar_now() - t->t_start, .eta = eta(t, epoch, 0, 0)};
     report(t, &p);
     return AR_OK;
 }
@@ -883,7 +892,7 @@ int train_run(train_config *c, const train_opts *o, ar_err *e)
                                         .n_batches = n_batches, .loss = ep_sum / (double)((b * B) + nb),
                                         .metric_name = c->best_name, .best_metric = t.best_metric,
                                         .best_epoch = t.best_epoch, .elapsed = ar_now() - t.t_start,
-                                        .eta = eta(&t, epoch - 1) - (t.epochs_run ? el : 0)};
+                                        .eta = eta(&t, epoch - 1, el, (double)(b + 1) / (double)n_batches)};
                     report(&t, &p);
                 }
             }
