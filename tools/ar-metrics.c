@@ -271,8 +271,10 @@ int main(int argc, char **argv)
         long no = ar_lines_lineno(lr);
         size_t sp = strspn(line, " \t");
         if (sp == len) continue; /* blank line */
-        cJSON *j = cJSON_ParseWithLength(line, len);
-        if (!j || !cJSON_IsObject(j)) {
+        const char *endp = NULL;
+        cJSON *j = cJSON_ParseWithLengthOpts(line, len, &endp, 0);
+        if (j && endp) endp += strspn(endp, " \t");
+        if (!j || !cJSON_IsObject(j) || !endp || endp != line + len) {
             cJSON_Delete(j);
             rc = ar_fail(&e, AR_EDATA, "%s:%ld: malformed JSON (expected an object {\"user\":..,\"items\":[..]})", ln, no);
             goto out;

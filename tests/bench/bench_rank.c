@@ -3,7 +3,8 @@
  * Random U (22363, 64), V (12101, 64) and a random training mask of ~150k pairs;
  * times rank_topk for K = 20 with dot and cosine scores, and, for comparison, plain
  * cblas_sgemm calls of the same block shape covering all users.
- * Usage: bench_rank [threads]   (default: $AR_THREADS, else all cores)
+ * Usage: bench_rank [threads [block]]   (threads default: $AR_THREADS, else all cores;
+ *        block default 512 users)
  */
 #include <cblas.h>
 #include <stdio.h>

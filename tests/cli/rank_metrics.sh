@@ -137,6 +137,8 @@ grep -q "^ar-rank " "$TMP/.out" && ok "rank --version text" || bad "rank --versi
 printf '{"user":0,"items":[0,2,1]}\n{"user":1,"items":[4,2,\n' >bad_json.jsonl
 printf '{"user":0,"items":[0,2,1]}\n{"items":[4,2,0]}\n' >no_user.jsonl
 printf '{"user":0}\n' >no_items.jsonl
+printf '{"user":0,"items":[0,2,1]} junk\n' >trailing.jsonl
+printf '[0,2,1]\n' >array.jsonl
 printf '{"user":0,"items":[0,2]}\n' >short.jsonl
 printf '{"user":0,"items":[0,2,0]}\n' >dup.jsonl
 printf '{"user":0,"items":[0,2,1]}\n{"user":1,"items":[4,2,0]}\n{"user":0,"items":[1,2,3]}\n' >twice.jsonl
@@ -144,6 +146,8 @@ printf '{"user":0,"items":[0,2,1]}\n{"user":17,"items":[4,2,0]}\n' >unknown.json
 printf '{"user":0,"items":[0,2,1]}\n{"user":1.5,"items":[4,2,0]}\n' >frac.jsonl
 printf '{"user":0,"items":[0,"a",1]}\n' >stritem.jsonl
 expect_err 1 "metrics: malformed JSON" "ar-metrics: bad_json.jsonl:2: malformed JSON" ar-metrics -T test.npy -k 3 bad_json.jsonl
+expect_err 1 "metrics: trailing garbage" "ar-metrics: trailing.jsonl:1: malformed JSON" ar-metrics -T test.npy -k 3 trailing.jsonl
+expect_err 1 "metrics: not an object" "ar-metrics: array.jsonl:1: malformed JSON" ar-metrics -T test.npy -k 3 array.jsonl
 expect_err 1 "metrics: user missing" 'ar-metrics: no_user.jsonl:2: field "user" missing' ar-metrics -T test.npy -k 3 no_user.jsonl
 expect_err 1 "metrics: items missing" 'ar-metrics: no_items.jsonl:1: field "items" missing' ar-metrics -T test.npy -k 3 no_items.jsonl
 expect_err 1 "metrics: list shorter than K" "ar-metrics: short.jsonl:1: user 0: 2 items, fewer than K = 3" ar-metrics -T test.npy -k 1,3 short.jsonl
