@@ -16,7 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RANK_DEFAULT_BLOCK 512
+/* default block: as many users as fit 96 MiB of scores, within [64, 4096] (fewer,
+ * larger blocks mean fewer hand-overs between the OpenBLAS and OpenMP threads) */
+#define RANK_BLOCK_FLOATS ((int64_t)24 << 20)
+#define RANK_BLOCK_MIN 64
+#define RANK_BLOCK_MAX 4096
 /* keep a block's score matrix under this many floats (256 MiB) */
 #define RANK_MAX_BLOCK_FLOATS ((int64_t)64 << 20)
 
@@ -175,7 +179,11 @@ int rank_topk(const float *U, int64_t n_users, const float *V, int64_t n_items, 
     if (!users) nq = n_users;
     if (nq == 0) return AR_OK;
     int k = o->k < n_items ? o->k : (int)n_items;
-    int64_t B = o->block > 0 ? o->block : RANK_DEFAULT_BLOCK;
+    int64_t B = o->block;
+    if (B == 0) {
+        B = RANK_BLOCK_FLOATS / n_items;
+        B = B < RANK_BLOCK_MIN ? RANK_BLOCK_MIN : B > RANK_BLOCK_MAX ? RANK_BLOCK_MAX : B;
+    }
     if (B * n_items > RANK_MAX_BLOCK_FLOATS) B = RANK_MAX_BLOCK_FLOATS / n_items;
     if (B < 1) B = 1;
     if (B > nq) B = nq;

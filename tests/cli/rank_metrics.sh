@@ -286,6 +286,27 @@ assert abs(np.mean([p["ndcg@20"] for p in pu]) - res["ndcg@20"]) < 1e-6
 print("ok", len(users), "users", res)
 EOF
   done
+  # more users than one output batch (4096) and more entries than one (2^20)
+  "$PY" -c "
+import numpy as np
+r = np.random.default_rng(3)
+np.save('bigU.npy', r.standard_normal((5000, 6)).astype(np.float32))
+np.save('bigV.npy', r.standard_normal((400, 6)).astype(np.float32))"
+  ar-rank -q -U bigU.npy -V bigV.npy -k 300 --no-scores -o big.jsonl.gz
+  "$PY" - <<'EOF2' >pybig.log 2>&1 && ok "rank: many users, long lists (batched output)" || bad "rank: many users, long lists" "$(tail -n 3 pybig.log)"
+import gzip, json
+import numpy as np
+U = np.load("bigU.npy").astype(np.float64); V = np.load("bigV.npy").astype(np.float64)
+S = U @ V.T
+lines = gzip.open("big.jsonl.gz", "rt").read().splitlines()
+assert len(lines) == 5000, len(lines)
+for u, l in enumerate(lines):
+    g = json.loads(l)
+    assert g["user"] == u and len(g["items"]) == 300
+    mine = np.lexsort((np.arange(400), -S[u]))[:300]
+    bad = [j for j, (a, b) in enumerate(zip(g["items"], mine)) if a != b and abs(S[u, a] - S[u, b]) > 1e-5]
+    assert not bad, f"user {u} positions {bad[:5]}"
+EOF2
   # the lists differ between the two scores (the test would be vacuous otherwise)
   if cmp -s rr_dot.jsonl rr_cosine.jsonl; then bad "dot and cosine differ" "identical lists"; else ok "dot and cosine differ"; fi
   # the same thread count and block size give the same bytes; another thread count
