@@ -156,6 +156,19 @@ int ar_out_open(ar_out *o, const char *path, int gzip, ar_err *e)
         }
         return AR_OK;
     }
+    /* An existing non-regular target (/dev/null, a FIFO, a terminal) is written in
+     * place: renaming a temp file over it would replace the device. */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (S_ISDIR(st.st_mode)) return ar_fail(e, AR_EIO, "cannot write '%s': is a directory", path);
+        if (gzip) {
+            o->gz = gzopen(path, "wb6");
+            if (!o->gz) return ar_fail(e, AR_EIO, "cannot open '%s': %s", path, strerror(errno ? errno : ENOMEM));
+        } else if (!(o->fp = fopen(path, "wb"))) {
+            return ar_fail(e, AR_EIO, "cannot open '%s': %s", path, strerror(errno));
+        }
+        return AR_OK;
+    }
     o->path = ar_strdup(path, e);
     size_t n = strlen(path) + 32;
     o->tmp = ar_malloc(n, e);

@@ -1,5 +1,6 @@
 /* Tests of lib/io.c: sha256 vectors, atomic writes, gzip-transparent reads, line reader. */
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "io.h"
@@ -71,8 +72,18 @@ static void test_roundtrip_gz_and_lines(void)
     CHECK(strstr(e.msg, "/nonexistent/x.npy") != NULL, "msg: %s", e.msg);
 }
 
+static void test_device_written_in_place(void)
+{
+    ar_err e = {0};
+    CHECK(ar_write_file("/dev/null", "abc", 3, -1, &e) == 0, "%s", e.msg);
+    struct stat st;
+    CHECK(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode), "/dev/null is no longer a character device");
+    CHECK(ar_write_file("/tmp", "abc", 3, -1, &e) == AR_EIO, "writing onto a directory must fail");
+}
+
 int main(void)
 {
+    RUN(test_device_written_in_place);
     RUN(test_sha256);
     RUN(test_roundtrip_gz_and_lines);
     T_EXIT();

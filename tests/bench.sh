@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# make bench: speed figures for the README (not timed tests).
+#  1. kernel benchmarks (build/tests/bench_*): spmm, losses, ranking, projector vs plain sgemm
+#  2. end-to-end on the real Beauty data when ../shared/data is present (or DATA=...):
+#     seconds per training epoch and per validation pass, peak memory, for each model.
+# BENCH_EPOCHS (default 3) epochs per model; THREADS (default all cores).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+BIN=$PWD/$BUILD/bin
+DATA=${DATA:-$(cd .. && pwd)/shared/data}
+EPOCHS=${BENCH_EPOCHS:-3}
+THREADS=${THREADS:-0}
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), OpenBLAS $(dpkg-query -W -f='${Version}' libopenblas0-pthread 2>/dev/null || echo '?')"
+for b in "$BUILD"/tests/bench_*; do
+  [ -x "$b" ] || continue
+  echo
+  echo "== $(basename "$b")"
+  "$b"
+done
+raw=$DATA/beauty/raw/user_sequence.txt
+if [ ! -f "$raw" ]; then
+  echo "(no Beauty data at $raw: set DATA=... for the end-to-end figures)"
+  exit 0
+fi
+w=$(mktemp -d)
+trap 'rm -rf "$w"' EXIT
+echo
+echo "== end-to-end on Amazon Beauty 5-core (ROU), $EPOCHS epochs per model, threads=$THREADS"
+"$BIN/ar-split" -q --format seq --kcore-user 5 --kcore-item 5 "$raw" -o "$w/data"
+"$BIN/ar-graph" -q --data "$w/data" -o "$w/graph.npz"
+"$BIN/ar-embed-import" -q --data "$w/data" --ids "$DATA/beauty/emb/ids.txt" "$DATA/beauty/emb/use512.npy" -o "$w/use512.npy"
+"$BIN/ar-embed-import" -q --data "$w/data" --ids "$DATA/beauty/emb/ids.txt" "$DATA/beauty/emb/glove100.npy" -o "$w/glove100.npy"
+printf '%-28s %12s %12s %12s\n' model "s/epoch" "s/eval" "peak MiB"
+run() {  # label config extra...
+  local label=$1 cfg=$2; shift 2
+  "$BIN/ar-train" -q --config "configs/beauty/$cfg.json" --data "$w/data" --graph "$w/graph.npz" \
+    --set epochs="$EPOCHS" --set eval_freq="$EPOCHS" -t "$THREADS" "$@" -o "$w/run-$label"
+  local s="$w/run-$label/summary.json"
+  local spe ev mem
+  spe=$(grep -o '"seconds_per_epoch": *[-0-9.eE+]*' "$s" | sed 's/.*: *//')
+  ev=$(grep -o '"eval_seconds": *[-0-9.eE+]*' "$w/run-$label/log.jsonl" | tail -n1 | sed 's/.*: *//')
+  mem=$(grep -o '"peak_rss_bytes": *[0-9]*' "$s" | sed 's/.*: *//')
+  printf '%-28s %12.3f %12.3f %12.0f\n' "$label" "$spe" "${ev:-0}" "$(( ${mem:-0} / 1048576 ))"
+}
+run lightgcn lightgcn
+run lightgcn-infonce lightgcn-infonce
+run "alpharec USE-512 mlp" alpharec --text "$w/use512.npy"
+run "alpharec GloVe-100 mlp" alpharec --text "$w/glove100.npy"
+run "alpharec USE-512 linear" alpharec --text "$w/use512.npy" --set projector=linear
+echo
+echo "== ranking all test users (K=20, train+valid excluded) + metrics"
+t0=$(date +%s.%N)
+"$BIN/ar-rank" --users "$w/run-lightgcn/user_emb.npy" --items "$w/run-lightgcn/item_emb.npy" \
+  --exclude "$w/data/train.npy" --exclude "$w/data/valid.npy" --users-from "$w/data/test.npy" -k 20 -t "$THREADS" \
+  | "$BIN/ar-metrics" --truth "$w/data/test.npy" -k 20 >/dev/null
+t1=$(date +%s.%N)
+echo "ar-rank | ar-metrics: $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b-a}') s"
