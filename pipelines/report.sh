@@ -16,8 +16,9 @@ cols="recall@1 recall@10 recall@20 ndcg@10 ndcg@20 hit@20"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-num() {  # num KEY FILE: first numeric value of "KEY": in a JSON file
-  grep -o "\"$1\": *[-0-9.eE+]*" "$2" | head -n1 | sed 's/.*: *//'
+num() {  # num KEY FILE: first numeric value of "KEY": in a JSON file (any spacing; cJSON writes tabs)
+  awk -v k="\"$1\":" 'i = index($0, k) { v = substr($0, i + length(k)); sub(/^[ \t]*/, "", v)
+    if (match(v, /^[-0-9.eE+]+/)) { print substr(v, 1, RLENGTH); exit } }' "$2"
 }
 
 {
@@ -45,9 +46,13 @@ num() {  # num KEY FILE: first numeric value of "KEY": in a JSON file
   echo
   echo "Reference rows (not computed here):"
   echo
-  printf '| method | source |'; for c in recall@1 recall@10 recall@20 ndcg@10 ndcg@20; do printf ' %s |' "$c"; done; echo
-  printf '|---|---|---|---|---|---|---|\n'
-  tail -n +2 "$refs" | awk -F'\t' 'NF>=7{printf "| %s | %s | %s | %s | %s | %s | %s |\n",$1,$2,$3,$4,$5,$6,$7}'
+  if [ "$(tail -n +2 "$refs" | awk -F'\t' 'NF>=7' | wc -l)" -eq 0 ]; then
+    echo "(none for this dataset)"
+  else
+    printf '| method | source |'; for c in recall@1 recall@10 recall@20 ndcg@10 ndcg@20; do printf ' %s |' "$c"; done; echo
+    printf '|---|---|---|---|---|---|---|\n'
+    tail -n +2 "$refs" | awk -F'\t' 'NF>=7{printf "| %s | %s | %s | %s | %s | %s | %s |\n",$1,$2,$3,$4,$5,$6,$7}'
+  fi
 } >"$out/table.md.tmp"
 mv "$out/table.md.tmp" "$out/table.md"
 
@@ -67,24 +72,26 @@ for spec in "$@"; do
   i=$((i + 1))
 done | sort -t$'\t' -k1,1n -k2,2n >"$tmp/curve"
 awk -F'\t' -v title="$title" '
+  function esc(s) { gsub(/&/, "\\&amp;", s); gsub(/</, "\\&lt;", s); gsub(/>/, "\\&gt;", s); gsub(/"/, "\\&quot;", s); return s }
   BEGIN { W=760; H=420; L=70; R=200; T=40; B=50; split("#1f77b4 #d62728 #2ca02c #ff7f0e #9467bd #8c564b", col, " ") }
   { id[NR]=$1; ep[NR]=$2; lab[$1]=$3; val[NR]=$4; if($2>xmax)xmax=$2; if($4>ymax)ymax=$4; n=NR; if($1>maxid)maxid=$1 }
   END {
     if (xmax==0) xmax=1; if (ymax==0) ymax=1; ymax*=1.1
     printf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"12\">\n", W, H
     printf "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
-    printf "<text x=\"%d\" y=\"22\" font-size=\"15\">%s: validation NDCG@20 by epoch</text>\n", L, title
+    printf "<text x=\"%d\" y=\"22\" font-size=\"15\">%s: validation NDCG@20 by epoch</text>\n", L, esc(title)
     pw=W-L-R; ph=H-T-B
     printf "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#444\"/>\n", L, T, pw, ph
     for (k=0;k<=5;k++) { y=T+ph-k*ph/5; printf "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/><text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.4f</text>\n", L, L+pw, y, y, L-6, y+4, k*ymax/5 }
-    for (k=0;k<=5;k++) { x=L+k*pw/5; printf "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%d</text>\n", x, T+ph+18, k*xmax/5 }
+    step=int((xmax+4)/5); if (step<1) step=1   # integer epoch ticks, at most 6
+    for (e=0;e<=xmax;e+=step) { x=L+e*pw/xmax; printf "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%d</text>\n", x, T+ph+18, e }
     printf "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">epoch</text>\n", L+pw/2, H-8
     for (s=0;s<=maxid;s++) {
       if (!(s in lab)) continue
       c=col[(s%6)+1]; pts=""
       for (r=1;r<=n;r++) if (id[r]==s) pts=pts sprintf("%.1f,%.1f ", L+ep[r]*pw/xmax, T+ph-val[r]*ph/ymax)
       printf "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"%s\"/>\n", c, pts
-      printf "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"3\"/><text x=\"%d\" y=\"%d\">%s</text>\n", L+pw+12, L+pw+32, T+14+s*20, T+14+s*20, c, L+pw+38, T+18+s*20, lab[s]
+      printf "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"3\"/><text x=\"%d\" y=\"%d\">%s</text>\n", L+pw+12, L+pw+32, T+14+s*20, T+14+s*20, c, L+pw+38, T+18+s*20, esc(lab[s])
     }
     print "</svg>"
   }' "$tmp/curve" >"$out/ndcg.svg.tmp"
