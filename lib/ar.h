@@ -4,7 +4,8 @@
  *   - every fallible function returns int: 0 (AR_OK) or one of the AR_E* codes;
  *   - it fills the caller's ar_err with a one-line message that names the file,
  *     line/field or array and what was expected, e.g. "reviews.json:1532: field \"asin\" missing";
- *   - library code never calls exit() and never prints except through ar_log().
+ *   - library code never calls exit() and never prints except through ar_log()
+ *     (the one exception is lib/cli.c, which writes the tools' own error lines; see cli.h).
  * The tool prefixes the message with its name ("ar-split: ") and exits with err.code.
  *
  * Exit codes (frozen): 0 ok, 1 bad data or runtime failure, 2 usage, 3 I/O.

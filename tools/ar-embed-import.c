@@ -6,12 +6,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "embed.h"
 #include "io.h"
 #include "npy.h"
 
-static const char *PROG = "ar-embed-import";
-static int quiet;
+static const char *prog = "ar-embed-import";
 
 static void usage(FILE *f)
 {
@@ -63,18 +63,6 @@ static void usage(FILE *f)
 "  $ ar-embed-import --items items.txt glove.txt --format w2v --missing zero -o glove.npy\n");
 }
 
-static int die(int code, const char *msg)
-{
-    fprintf(stderr, "%s: %s\n", PROG, msg);
-    if (code == AR_EUSAGE) fprintf(stderr, "Try '%s --help' for more information.\n", PROG);
-    return code;
-}
-
-static void log_line(const char *line)
-{
-    if (!quiet) fprintf(stderr, "%s: %s\n", PROG, line);
-}
-
 int main(int argc, char **argv)
 {
     enum { O_ITEMS = 256, O_DATA, O_IDS, O_NAME, O_IDF, O_VECF, O_MISSING, O_NORM, O_VERSION };
@@ -89,8 +77,7 @@ int main(int argc, char **argv)
     emb_opts o;
     memset(&o, 0, sizeof o);
     const char *items = NULL, *data = NULL, *out = NULL;
-    char msg[1200];
-    int c;
+    int c, quiet = 0;
     while ((c = getopt_long(argc, argv, "o:f:qh", opts, NULL)) != -1) {
         switch (c) {
         case O_ITEMS: items = optarg; break;
@@ -98,10 +85,7 @@ int main(int argc, char **argv)
         case 'o': out = optarg; break;
         case 'f': {
             int f = emb_format_parse(optarg);
-            if (f < 0) {
-                snprintf(msg, sizeof msg, "unknown --format '%s' (expected %s)", optarg, emb_format_list());
-                return die(AR_EUSAGE, msg);
-            }
+            if (f < 0) return cli_usage(prog, "unknown --format '%s' (expected %s)", optarg, emb_format_list());
             o.format = (emb_format)f;
             break;
         }
@@ -113,43 +97,34 @@ int main(int argc, char **argv)
             if (strcmp(optarg, "error") == 0) o.missing = EMB_MISSING_ERROR;
             else if (strcmp(optarg, "zero") == 0) o.missing = EMB_MISSING_ZERO;
             else if (strcmp(optarg, "mean") == 0) o.missing = EMB_MISSING_MEAN;
-            else {
-                snprintf(msg, sizeof msg, "unknown --missing '%s' (expected error, zero or mean)", optarg);
-                return die(AR_EUSAGE, msg);
-            }
+            else return cli_usage(prog, "unknown --missing '%s' (expected error, zero or mean)", optarg);
             break;
         case O_NORM: o.normalize = 1; break;
         case 'q': quiet = 1; break;
-        case 'h':
-            usage(stdout);
-            return fflush(stdout) || ferror(stdout) ? die(AR_EIO, "writing the help failed") : 0;
-        case O_VERSION:
-            printf("%s %s\n", PROG, AR_VERSION);
-            return fflush(stdout) || ferror(stdout) ? die(AR_EIO, "writing the version failed") : 0;
-        default: fprintf(stderr, "Try '%s --help' for more information.\n", PROG); return AR_EUSAGE;
+        case 'h': usage(stdout); return cli_flush_stdout(prog);
+        case O_VERSION: return cli_version(prog);
+        default: return cli_try_help(prog);
         }
     }
-    if (items && data) return die(AR_EUSAGE, "give --items or --data, not both");
-    if (!items && !data) return die(AR_EUSAGE, "the dataset's items are required: --items FILE or --data DIR");
-    if (!out) return die(AR_EUSAGE, "an output file is required: -o OUT.npy");
-    if (optind >= argc) return die(AR_EUSAGE, "an input file of embeddings is required");
-    if (optind + 1 < argc) {
-        snprintf(msg, sizeof msg, "one input file expected, got %d (first extra: '%s')", argc - optind, argv[optind + 1]);
-        return die(AR_EUSAGE, msg);
-    }
+    if (items && data) return cli_usage(prog, "give --items or --data, not both");
+    if (!items && !data) return cli_usage(prog, "the dataset's items are required: --items FILE or --data DIR");
+    if (!out) return cli_usage(prog, "an output file is required: -o OUT.npy");
+    if (optind >= argc) return cli_usage(prog, "an input file of embeddings is required");
+    if (optind + 1 < argc)
+        return cli_usage(prog, "one input file expected, got %d (first extra: '%s')", argc - optind, argv[optind + 1]);
     const char *src = argv[optind];
     char items_buf[4096];
     if (data) {
         if ((size_t)snprintf(items_buf, sizeof items_buf, "%s/items.txt", data) >= sizeof items_buf)
-            return die(AR_EUSAGE, "--data path too long");
+            return cli_usage(prog, "--data path too long");
         items = items_buf;
     }
-    ar_log_set(log_line);
+    cli_log_init(prog, quiet);
 
     ar_err e = {0};
     emb_result r;
     int rc = emb_import(items, src, &o, &r, &e);
-    if (rc) return die(rc, e.msg);
+    if (rc) return cli_error(prog, rc, e.msg);
     if (r.by_order)
         ar_log("%s has one row per item of %s and no --ids: rows taken in items order", src, items);
     rc = npy_write_f32(out, r.emb, r.n_items, r.dim, &e);
@@ -161,7 +136,7 @@ int main(int argc, char **argv)
             unlink(out); /* no output without its description */
         }
     }
-    if (rc) { emb_result_free(&r); return die(rc, e.msg); }
+    if (rc) { emb_result_free(&r); return cli_error(prog, rc, e.msg); }
     static const char *const miss[] = {"error", "zero", "mean"};
     ar_log("%s (%s%s%s): %lld/%lld items covered (%.2f%%), %lld source ids not in the dataset ignored, "
            "%lld filled (--missing %s); dim %lld%s; wrote %s",

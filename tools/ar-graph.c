@@ -1,11 +1,11 @@
 /* ar-graph - training pairs in, graph.npz (normalised adjacency + user mean operator) out. */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ar.h"
+#include "cli.h"
 #include "csr.h"
 #include "dataset.h"
 #include "io.h"
@@ -59,41 +59,6 @@ static void usage(FILE *f)
 "  $ ar-graph --train ds/train.npy --users 3 --items 8 -o g2.npz\n");
 }
 
-static int usage_error(const char *fmt, const char *arg) __attribute__((format(printf, 1, 0)));
-static int usage_error(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "%s: ", prog);
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
-    return AR_EUSAGE;
-}
-
-static int fail(const ar_err *e)
-{
-    fprintf(stderr, "%s: %s\n", prog, e->msg);
-    if (e->code == AR_EUSAGE) fprintf(stderr, "Try '%s --help' for more information.\n", prog);
-    return e->code ? e->code : AR_EDATA;
-}
-
-static int parse_count(const char *s, int64_t *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (end == s || *end || errno || v < 0 || v > INT32_MAX) return -1;
-    *out = v;
-    return 0;
-}
-
-static int flush_stdout(void)
-{
-    if (fflush(stdout) || ferror(stdout)) {
-        fprintf(stderr, "%s: cannot write to stdout\n", prog);
-        return AR_EIO;
-    }
-    return 0;
-}
-
 /* Read an integer [n, 2] pairs array into int32. */
 static int read_pairs(const char *path, ar_array *a, ar_err *e)
 {
@@ -130,25 +95,25 @@ int main(int argc, char **argv)
         case 'd': dir = optarg; break;
         case O_TRAIN: train = optarg; break;
         case O_USERS:
-            if (parse_count(optarg, &n_users)) return usage_error("--users '%s': expected an integer in 0..2147483647", optarg);
+            if (cli_parse_i64(optarg, 0, INT32_MAX, &n_users)) return cli_usage(prog, "--users '%s': expected an integer in 0..2147483647", optarg);
             break;
         case O_ITEMS:
-            if (parse_count(optarg, &n_items)) return usage_error("--items '%s': expected an integer in 0..2147483647", optarg);
+            if (cli_parse_i64(optarg, 0, INT32_MAX, &n_items)) return cli_usage(prog, "--items '%s': expected an integer in 0..2147483647", optarg);
             break;
         case 'o': out = optarg; break;
         case 'z': compress = 1; break;
         case 'q': quiet = 1; break;
-        case 'h': usage(stdout); return flush_stdout();
-        case O_VERSION: printf("%s %s\n", prog, AR_VERSION); return flush_stdout();
-        default: fprintf(stderr, "Try '%s --help' for more information.\n", prog); return AR_EUSAGE;
+        case 'h': usage(stdout); return cli_flush_stdout(prog);
+        case O_VERSION: return cli_version(prog);
+        default: return cli_try_help(prog);
         }
     }
-    if (optind < argc) return usage_error("unexpected argument '%s'", argv[optind]);
-    if (!dir == !train) return usage_error("%s", "give exactly one of --data DIR or --train FILE");
+    if (optind < argc) return cli_usage(prog, "unexpected argument '%s'", argv[optind]);
+    if (!dir == !train) return cli_usage(prog, "give exactly one of --data DIR or --train FILE");
     if (dir && (n_users >= 0 || n_items >= 0))
-        return usage_error("%s", "--users/--items go with --train (with --data the counts come from DIR)");
-    if (train && (n_users < 0 || n_items < 0)) return usage_error("%s", "--train needs --users N and --items M");
-    if (n_users + n_items > INT32_MAX) return usage_error("%s", "--users + --items must be at most 2147483647");
+        return cli_usage(prog, "--users/--items go with --train (with --data the counts come from DIR)");
+    if (train && (n_users < 0 || n_items < 0)) return cli_usage(prog, "--train needs --users N and --items M");
+    if (n_users + n_items > INT32_MAX) return cli_usage(prog, "--users + --items must be at most 2147483647");
     if (quiet) ar_log_set(NULL);
 
     ar_err e = {0};
@@ -159,22 +124,19 @@ int main(int argc, char **argv)
     const ar_array *tr;
     char *defout = NULL, *trname = NULL;
     if (dir) {
-        if (dataset_load(dir, &ds, 0, &e)) return fail(&e);
+        if (dataset_load(dir, &ds, 0, &e)) return cli_fail(prog, &e);
         n_users = ds.n_users;
         n_items = ds.n_items;
         tr = &ds.train;
         size_t n = strlen(dir) + 16;
         defout = malloc(n);
         trname = malloc(n);
-        if (!defout || !trname) {
-            fprintf(stderr, "%s: out of memory\n", prog);
-            return AR_EDATA;
-        }
+        if (!defout || !trname) return cli_error(prog, AR_EDATA, "out of memory");
         snprintf(defout, n, "%s/graph.npz", dir);
         snprintf(trname, n, "%s/train.npy", dir);
         if (!out) out = defout;
     } else {
-        if (read_pairs(train, &pairs, &e)) return fail(&e);
+        if (read_pairs(train, &pairs, &e)) return cli_fail(prog, &e);
         tr = &pairs;
         if (!out) out = "graph.npz";
     }
@@ -191,7 +153,7 @@ int main(int argc, char **argv)
         ar_wrap(&e, "%s", src);
     if (!rc) rc = graph_save(out, &g, compress, &e);
     if (rc) {
-        fail(&e);
+        cli_fail(prog, &e);
     } else if (!quiet) {
         const int64_t U = n_users, I = n_items, edges = g.adj.nnz / 2;
         int64_t zu = 0, zi = 0;

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "ar.h"
+#include "cli.h"
 #include "csr.h"
 #include "io.h"
 #include "metrics.h"
@@ -71,31 +72,6 @@ static void usage(FILE *f)
 "  $ ar-metrics -T test.npy -k 1,2 --missing zero --ignore-extra top3.jsonl\n");
 }
 
-static int usage_error(const char *fmt, const char *arg) __attribute__((format(printf, 1, 0)));
-static int usage_error(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "%s: ", prog);
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
-    return AR_EUSAGE;
-}
-
-static int fail(const ar_err *e)
-{
-    fprintf(stderr, "%s: %s\n", prog, e->msg);
-    if (e->code == AR_EUSAGE) fprintf(stderr, "Try '%s --help' for more information.\n", prog);
-    return e->code ? e->code : AR_EDATA;
-}
-
-static int flush_stdout(void)
-{
-    if (fflush(stdout) || ferror(stdout)) {
-        fprintf(stderr, "%s: cannot write to stdout\n", prog);
-        return AR_EIO;
-    }
-    return 0;
-}
-
 /* ar_out_open, except that an existing non-regular file (/dev/null, a FIFO, a
  * terminal) is written in place: a temp file + rename would replace the device. */
 static int out_open(ar_out *o, const char *path, ar_err *e)
@@ -109,8 +85,6 @@ static int out_open(ar_out *o, const char *path, ar_err *e)
     }
     return ar_out_open(o, path, -1, e);
 }
-
-static void log_line(const char *line) { fprintf(stderr, "%s: %s\n", prog, line); }
 
 /* "recall,ndcg" -> which[], in order; duplicates are an error. */
 static int parse_metrics(const char *s, int *which, int *nm)
@@ -183,33 +157,33 @@ int main(int argc, char **argv)
         case 'f':
             if (strcmp(optarg, "json") == 0) tsv = 0;
             else if (strcmp(optarg, "tsv") == 0) tsv = 1;
-            else return usage_error("--format '%s': expected json or tsv", optarg);
+            else return cli_usage(prog, "--format '%s': expected json or tsv", optarg);
             break;
         case 'p': per_user = optarg; break;
         case O_MISSING:
             if (strcmp(optarg, "error") == 0) missing_zero = 0;
             else if (strcmp(optarg, "zero") == 0) missing_zero = 1;
-            else return usage_error("--missing '%s': expected error or zero", optarg);
+            else return cli_usage(prog, "--missing '%s': expected error or zero", optarg);
             break;
         case O_IGNORE: ignore_extra = 1; break;
         case 'o': out = optarg; break;
         case 'q': quiet = 1; break;
-        case 'h': usage(stdout); return flush_stdout();
-        case O_VERSION: printf("%s %s\n", prog, AR_VERSION); return flush_stdout();
-        default: fprintf(stderr, "Try '%s --help' for more information.\n", prog); return AR_EUSAGE;
+        case 'h': usage(stdout); return cli_flush_stdout(prog);
+        case O_VERSION: return cli_version(prog);
+        default: return cli_try_help(prog);
         }
     }
-    if (argc - optind > 1) return usage_error("unexpected argument '%s' (one RANKED input at most)", argv[optind + 1]);
+    if (argc - optind > 1) return cli_usage(prog, "unexpected argument '%s' (one RANKED input at most)", argv[optind + 1]);
     const char *in = optind < argc ? argv[optind] : "-";
-    if (!truth) return usage_error("%s", "--truth PAIRS.npy is required");
+    if (!truth) return cli_usage(prog, "--truth PAIRS.npy is required");
     ar_err e = {0};
     int ks[METRICS_MAXK], nk, which[M_COUNT], nm;
     metrics_acc acc;
-    if (metrics_parse_ks(klist, ks, &nk, &e)) { e.code = AR_EUSAGE; return fail(&e); }
+    if (metrics_parse_ks(klist, ks, &nk, &e)) { e.code = AR_EUSAGE; return cli_fail(prog, &e); }
     if (parse_metrics(mlist, which, &nm))
-        return usage_error("--metrics '%s': expected distinct names from recall,ndcg,hit,precision,mrr", mlist);
-    if (metrics_init(&acc, ks, nk, &e)) return fail(&e);
-    ar_log_set(quiet ? NULL : log_line);
+        return cli_usage(prog, "--metrics '%s': expected distinct names from recall,ndcg,hit,precision,mrr", mlist);
+    if (metrics_init(&acc, ks, nk, &e)) return cli_fail(prog, &e);
+    cli_log_init(prog, quiet);
     int maxk = 0;
     for (int j = 0; j < nk; j++) maxk = ks[j] > maxk ? ks[j] : maxk;
 
@@ -394,6 +368,6 @@ out:
     free(seen);
     free(sorted);
     free(vals);
-    if (rc) return fail(&e);
+    if (rc) return cli_fail(prog, &e);
     return 0;
 }

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "ar.h"
+#include "cli.h"
 #include "csr.h"
 #include "dataset.h"
 #include "io.h"
@@ -77,41 +78,6 @@ static void usage(FILE *f)
 "  $ ar-rank -U ds_U.npy -V ds_V.npy --data ds --split valid -k 5 --no-scores -o valid_top5.jsonl\n");
 }
 
-static int usage_error(const char *fmt, const char *arg) __attribute__((format(printf, 1, 0)));
-static int usage_error(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "%s: ", prog);
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
-    return AR_EUSAGE;
-}
-
-static int fail(const ar_err *e)
-{
-    fprintf(stderr, "%s: %s\n", prog, e->msg);
-    if (e->code == AR_EUSAGE) fprintf(stderr, "Try '%s --help' for more information.\n", prog);
-    return e->code ? e->code : AR_EDATA;
-}
-
-static int flush_stdout(void)
-{
-    if (fflush(stdout) || ferror(stdout)) {
-        fprintf(stderr, "%s: cannot write to stdout\n", prog);
-        return AR_EIO;
-    }
-    return 0;
-}
-
-static int parse_int(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end || errno || v < lo || v > hi) return -1;
-    *out = v;
-    return 0;
-}
-
 /* ar_out_open, except that an existing non-regular file (/dev/null, a FIFO, a
  * terminal) is written in place: a temp file + rename would replace the device. */
 static int out_open(ar_out *o, const char *path, ar_err *e)
@@ -125,8 +91,6 @@ static int out_open(ar_out *o, const char *path, ar_err *e)
     }
     return ar_out_open(o, path, -1, e);
 }
-
-static void log_line(const char *line) { fprintf(stderr, "%s: %s\n", prog, line); }
 
 /* Read an integer [n, 2] pairs array as int32 and check ids against the vector rows. */
 static int read_pairs(const char *path, int64_t n_users, int64_t n_items, const char *uname, const char *vname,
@@ -294,55 +258,55 @@ int main(int argc, char **argv)
     const char *upath = NULL, *vpath = NULL, *from = NULL, *dir = NULL, *split = NULL, *out = "-";
     const char *excl[MAX_EXCL];
     int nexcl = 0, cosine = 0, mask = MASK_AUTO, scores = 1, quiet = 0, c;
-    long k = 20, threads = 0, block = 0;
+    int64_t k = 20, threads = 0, block = 0;
     while ((c = getopt_long(argc, argv, "U:V:x:u:k:d:t:o:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'U': upath = optarg; break;
         case 'V': vpath = optarg; break;
         case 'x':
-            if (nexcl == MAX_EXCL) return usage_error("more than %s --exclude files", "64");
+            if (nexcl == MAX_EXCL) return cli_usage(prog, "more than %d --exclude files", MAX_EXCL);
             excl[nexcl++] = optarg;
             break;
         case 'u': from = optarg; break;
         case 'k':
-            if (parse_int(optarg, 1, INT32_MAX, &k)) return usage_error("-k '%s': expected an integer in 1..2147483647", optarg);
+            if (cli_parse_i64(optarg, 1, INT32_MAX, &k)) return cli_usage(prog, "-k '%s': expected an integer in 1..2147483647", optarg);
             break;
         case O_SCORE:
             if (strcmp(optarg, "dot") == 0) cosine = 0;
             else if (strcmp(optarg, "cosine") == 0) cosine = 1;
-            else return usage_error("--score '%s': expected dot or cosine", optarg);
+            else return cli_usage(prog, "--score '%s': expected dot or cosine", optarg);
             break;
         case 'd': dir = optarg; break;
         case O_SPLIT:
-            if (strcmp(optarg, "valid") && strcmp(optarg, "test")) return usage_error("--split '%s': expected valid or test", optarg);
+            if (strcmp(optarg, "valid") && strcmp(optarg, "test")) return cli_usage(prog, "--split '%s': expected valid or test", optarg);
             split = optarg;
             break;
         case O_MASK:
             if (strcmp(optarg, "auto") == 0) mask = MASK_AUTO;
             else if (strcmp(optarg, "always") == 0) mask = MASK_ALWAYS;
             else if (strcmp(optarg, "never") == 0) mask = MASK_NEVER;
-            else return usage_error("--mask '%s': expected auto, always or never", optarg);
+            else return cli_usage(prog, "--mask '%s': expected auto, always or never", optarg);
             break;
         case 't':
-            if (parse_int(optarg, 0, 4096, &threads)) return usage_error("-t '%s': expected an integer in 0..4096", optarg);
+            if (cli_parse_i64(optarg, 0, 4096, &threads)) return cli_usage(prog, "-t '%s': expected an integer in 0..4096", optarg);
             break;
         case 'o': out = optarg; break;
         case O_NOSCORES: scores = 0; break;
         case O_BLOCK:
-            if (parse_int(optarg, 1, 1 << 20, &block)) return usage_error("--block '%s': expected an integer in 1..1048576", optarg);
+            if (cli_parse_i64(optarg, 1, 1 << 20, &block)) return cli_usage(prog, "--block '%s': expected an integer in 1..1048576", optarg);
             break;
         case 'q': quiet = 1; break;
-        case 'h': usage(stdout); return flush_stdout();
-        case O_VERSION: printf("%s %s\n", prog, AR_VERSION); return flush_stdout();
-        default: fprintf(stderr, "Try '%s --help' for more information.\n", prog); return AR_EUSAGE;
+        case 'h': usage(stdout); return cli_flush_stdout(prog);
+        case O_VERSION: return cli_version(prog);
+        default: return cli_try_help(prog);
         }
     }
-    if (optind < argc) return usage_error("unexpected argument '%s'", argv[optind]);
-    if (!upath || !vpath) return usage_error("%s", "--users U.npy and --items V.npy are required");
-    if (split && !dir) return usage_error("%s", "--split goes with --data DIR");
-    if (dir && from) return usage_error("%s", "--users-from and --data exclude each other (--data takes the users from DIR/SPLIT.npy)");
+    if (optind < argc) return cli_usage(prog, "unexpected argument '%s'", argv[optind]);
+    if (!upath || !vpath) return cli_usage(prog, "--users U.npy and --items V.npy are required");
+    if (split && !dir) return cli_usage(prog, "--split goes with --data DIR");
+    if (dir && from) return cli_usage(prog, "--users-from and --data exclude each other (--data takes the users from DIR/SPLIT.npy)");
     if (!split) split = "test";
-    ar_log_set(quiet ? NULL : log_line);
+    cli_log_init(prog, quiet);
     threads = ar_threads_init((int)threads);
 
     ar_err e = {0};
@@ -452,8 +416,8 @@ int main(int argc, char **argv)
     if (rc) goto out;
     if ((rc = flush_batch(ctx))) goto out;
     if ((rc = ar_out_commit(&o, &e))) goto out;
-    ar_log("ranked %lld users x %lld items (d=%lld, K=%ld, %s, %ld threads) in %.2f s", (long long)ctx->lines,
-           (long long)n_items, (long long)d, k, cosine ? "cosine" : "dot", threads, ar_now() - t0);
+    ar_log("ranked %lld users x %lld items (d=%lld, K=%lld, %s, %lld threads) in %.2f s", (long long)ctx->lines,
+           (long long)n_items, (long long)d, (long long)k, cosine ? "cosine" : "dot", (long long)threads, ar_now() - t0);
 
 out:
     if (rc) ar_out_abort(&o);
@@ -470,6 +434,6 @@ out:
     ar_array_free(&U);
     ar_array_free(&V);
     if (have_ds) dataset_free(&ds);
-    if (rc) return fail(&e);
+    if (rc) return cli_fail(prog, &e);
     return 0;
 }

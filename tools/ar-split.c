@@ -1,12 +1,12 @@
 /* ar-split - raw interactions in, a dataset directory out (see lib/split.h). */
-#include <errno.h>
+#include <float.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ar.h"
+#include "cli.h"
 #include "io.h"
 #include "split.h"
 
@@ -83,25 +83,6 @@ static void usage(FILE *f)
 "  $ cat ds/dataset.json\n");
 }
 
-static int usage_error(const char *fmt, const char *arg) __attribute__((format(printf, 1, 0)));
-static int usage_error(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "%s: ", prog);
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
-    return AR_EUSAGE;
-}
-
-static int parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (end == s || *end || errno || v < lo || v > hi) return -1;
-    *out = v;
-    return 0;
-}
-
 static int parse_ratios(const char *s, int64_t r[3])
 {
     char buf[128];
@@ -112,7 +93,7 @@ static int parse_ratios(const char *s, int64_t r[3])
         char *c = strchr(p, ',');
         if ((k < 2) != (c != NULL)) return -1;
         if (c) *c = 0;
-        if (parse_i64(p, 0, 1000000, &r[k])) return -1;
+        if (cli_parse_i64(p, 0, 1000000, &r[k])) return -1;
         p = c ? c + 1 : p;
     }
     return r[0] >= 1 ? 0 : -1;
@@ -149,25 +130,21 @@ int main(int argc, char **argv)
         case 'o': out = optarg; break;
         case O_FORCE: force = 1; break;
         case 'f':
-            if (split_format_parse(optarg, &fmt)) return usage_error("unknown --format '%s' (amazon, recbole, tsv, csv, seq, lgcn, mmrec, auto)", optarg);
+            if (split_format_parse(optarg, &fmt)) return cli_usage(prog, "unknown --format '%s' (amazon, recbole, tsv, csv, seq, lgcn, mmrec, auto)", optarg);
             break;
         case 'm':
-            if (split_mode_parse(optarg, &P.mode)) return usage_error("unknown --mode '%s' (ROU, RAU, LOU)", optarg);
+            if (split_mode_parse(optarg, &P.mode)) return cli_usage(prog, "unknown --mode '%s' (ROU, RAU, LOU)", optarg);
             break;
         case 'r':
-            if (parse_ratios(optarg, P.ratios)) return usage_error("--ratios '%s': expected three integers A,B,C with A >= 1, e.g. 8,1,1", optarg);
+            if (parse_ratios(optarg, P.ratios)) return cli_usage(prog, "--ratios '%s': expected three integers A,B,C with A >= 1, e.g. 8,1,1", optarg);
             break;
-        case O_MINR: {
-            char *end;
-            errno = 0;
-            P.min_rating = strtod(optarg, &end);
-            if (end == optarg || *end || errno || !isfinite(P.min_rating)) return usage_error("--min-rating '%s': expected a number", optarg);
+        case O_MINR:
+            if (cli_parse_double(optarg, -DBL_MAX, DBL_MAX, &P.min_rating)) return cli_usage(prog, "--min-rating '%s': expected a number", optarg);
             break;
-        }
         case O_KU:
         case O_KI: {
             int64_t v;
-            if (parse_i64(optarg, 0, INT32_MAX, &v)) return usage_error("--kcore-*: '%s' is not an integer in 0..2147483647", optarg);
+            if (cli_parse_i64(optarg, 0, INT32_MAX, &v)) return cli_usage(prog, "--kcore-*: '%s' is not an integer in 0..2147483647", optarg);
             if (c == O_KU) P.kcore_user = v;
             else P.kcore_item = v;
             break;
@@ -180,7 +157,7 @@ int main(int argc, char **argv)
         case O_SEP:
             if (strcmp(optarg, "tab") == 0 || strcmp(optarg, "\\t") == 0) RO.sep = '\t';
             else if (strlen(optarg) == 1 && optarg[0] != '\n' && optarg[0] != '"') RO.sep = optarg[0];
-            else return usage_error("--sep '%s': expected one character or 'tab'", optarg);
+            else return cli_usage(prog, "--sep '%s': expected one character or 'tab'", optarg);
             break;
         case O_HEADER: RO.header = 1; break;
         case O_TRAIN: files3[0] = optarg; break;
@@ -189,39 +166,27 @@ int main(int argc, char **argv)
         case O_UMAP: umap = optarg; break;
         case O_IMAP: imap = optarg; break;
         case 'q': quiet = 1; break;
-        case 'h':
-            usage(stdout);
-            if (fflush(stdout) || ferror(stdout)) { fprintf(stderr, "%s: cannot write to stdout\n", prog); return AR_EIO; }
-            return 0;
-        case O_VERSION:
-            printf("%s %s\n", prog, AR_VERSION);
-            if (fflush(stdout) || ferror(stdout)) { fprintf(stderr, "%s: cannot write to stdout\n", prog); return AR_EIO; }
-            return 0;
-        default:
-            fprintf(stderr, "Try '%s --help' for more information.\n", prog);
-            return AR_EUSAGE;
+        case 'h': usage(stdout); return cli_flush_stdout(prog);
+        case O_VERSION: return cli_version(prog);
+        default: return cli_try_help(prog);
         }
     }
     if (quiet) ar_log_set(NULL);
-    if (!out) return usage_error("%s", "missing -o DIR (the output dataset directory)");
+    if (!out) return cli_usage(prog, "missing -o DIR (the output dataset directory)");
     int nin = argc - optind;
     int given3 = (files3[0] != NULL) + (files3[1] != NULL) + (files3[2] != NULL);
-    if (given3 && given3 != 3) return usage_error("%s", "--train, --valid and --test go together");
-    if (given3 && nin) return usage_error("%s", "give either --train/--valid/--test or INPUT, not both");
-    if (!given3 && nin == 0) return usage_error("%s", "no INPUT given");
+    if (given3 && given3 != 3) return cli_usage(prog, "--train, --valid and --test go together");
+    if (given3 && nin) return cli_usage(prog, "give either --train/--valid/--test or INPUT, not both");
+    if (!given3 && nin == 0) return cli_usage(prog, "no INPUT given");
     ar_err e = {0};
     if (fmt == SPLIT_FMT_AUTO) {
         if (given3) fmt = ar_has_suffix(files3[0], ".json") || ar_has_suffix(files3[0], ".json.gz") ? SPLIT_FMT_MMREC : SPLIT_FMT_LGCN;
-        else if (split_detect(argv[optind], &fmt, &e)) {
-            fprintf(stderr, "%s: %s\n", prog, e.msg);
-            if (e.code == AR_EUSAGE) fprintf(stderr, "Try '%s --help' for more information.\n", prog);
-            return e.code;
-        }
+        else if (split_detect(argv[optind], &fmt, &e)) return cli_fail(prog, &e);
     }
     int presplit = fmt == SPLIT_FMT_LGCN || fmt == SPLIT_FMT_MMREC;
-    if (given3 && !presplit) return usage_error("--train/--valid/--test are for --format lgcn or mmrec, not %s", split_format_name(fmt));
-    if (presplit && nin > 1) return usage_error("--format %s takes one INPUT_DIR", split_format_name(fmt));
-    if ((umap || imap) && fmt != SPLIT_FMT_MMREC) return usage_error("%s", "--user-map/--item-map are for --format mmrec");
+    if (given3 && !presplit) return cli_usage(prog, "--train/--valid/--test are for --format lgcn or mmrec, not %s", split_format_name(fmt));
+    if (presplit && nin > 1) return cli_usage(prog, "--format %s takes one INPUT_DIR", split_format_name(fmt));
+    if ((umap || imap) && fmt != SPLIT_FMT_MMREC) return cli_usage(prog, "--user-map/--item-map are for --format mmrec");
 
     split_result S;
     memset(&S, 0, sizeof S);
@@ -231,7 +196,7 @@ int main(int argc, char **argv)
     if (presplit) {
         n_inputs = 5;
         inputs = calloc(5, sizeof *inputs);
-        if (!inputs) { fprintf(stderr, "%s: out of memory\n", prog); return AR_EDATA; }
+        if (!inputs) return cli_error(prog, AR_EDATA, "out of memory");
         const char *f3[3] = {files3[0], files3[1], files3[2]};
         rc = AR_OK;
         if (!given3) {
@@ -247,7 +212,7 @@ int main(int argc, char **argv)
     } else {
         n_inputs = nin;
         inputs = calloc((size_t)nin, sizeof *inputs);
-        if (!inputs) { fprintf(stderr, "%s: out of memory\n", prog); return AR_EDATA; }
+        if (!inputs) return cli_error(prog, AR_EDATA, "out of memory");
         split_raw R;
         memset(&R, 0, sizeof R);
         rc = AR_OK;
@@ -263,8 +228,7 @@ int main(int argc, char **argv)
     }
     if (!rc) rc = split_write_dir(out, force, &S, json, &e);
     if (rc) {
-        fprintf(stderr, "%s: %s\n", prog, e.msg);
-        if (rc == AR_EUSAGE) fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+        cli_error(prog, rc, e.msg);
     } else if (!quiet) {
         if (presplit)
             fprintf(stderr, "%s: %s (%s, pre-split): %lld users, %lld items, %lld interactions; train/valid/test %lld / %lld / %lld; duplicates: %s\n",

@@ -1,5 +1,4 @@
 /* ar-train - train LightGCN, LightGCN+InfoNCE or AlphaRec (see lib/train.h). */
-#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -8,6 +7,7 @@
 #include <unistd.h>
 
 #include "ar.h"
+#include "cli.h"
 #include "config.h"
 #include "train.h"
 
@@ -71,15 +71,6 @@ static void usage(FILE *f)
 "  $ ar-train -c configs/beauty/alpharec.json -d ds -g graph.npz --text text.npy --set epochs=2 --set batch_size=64 --set num_negs=8 -t 1 -q -o run-alpha\n"
 "  $ ar-train -c configs/beauty/lightgcn-infonce.json -d ds -g graph.npz --set epochs=1 --set 'monitors=[\"hit@5\",\"ndcg@5\"]' --set which4best=hit@5 --seed 7 -q -o run-nce\n"
 "  $ grep best_epoch run/summary.json\n");
-}
-
-static int usage_error(const char *fmt, const char *arg) __attribute__((format(printf, 1, 0)));
-static int usage_error(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "%s: ", prog);
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
-    return AR_EUSAGE;
 }
 
 /* ---- progress ---- */
@@ -160,11 +151,8 @@ int main(int argc, char **argv)
     const char *seed_arg = NULL;
     char **sets = calloc((size_t)argc + 1, sizeof *sets);
     int nsets = 0, quiet = 0;
-    long threads = 0;
-    if (!sets) {
-        fprintf(stderr, "%s: out of memory\n", prog);
-        return AR_EDATA;
-    }
+    int64_t threads = 0;
+    if (!sets) return cli_error(prog, AR_EDATA, "out of memory");
     int ch;
     opterr = 0;
     while ((ch = getopt_long(argc, argv, ":c:d:g:o:s:t:qh", opts, NULL)) != -1) {
@@ -177,32 +165,25 @@ int main(int argc, char **argv)
         case O_SEED: seed_arg = optarg; break;
         case O_TEXT: text = optarg; break;
         case O_RESUME: resume = optarg; break;
-        case 't': {
-            char *end;
-            errno = 0;
-            threads = strtol(optarg, &end, 10);
-            if (end == optarg || *end || errno || threads < 0 || threads > 4096) {
+        case 't':
+            if (cli_parse_i64(optarg, 0, 4096, &threads)) {
                 free(sets);
-                return usage_error("-t/--threads: expected an integer in [0, 4096], got '%s'", optarg);
+                return cli_usage(prog, "-t/--threads: expected an integer in [0, 4096], got '%s'", optarg);
             }
             break;
-        }
         case 'q': quiet = 1; break;
-        case 'h': usage(stdout); free(sets); return fflush(stdout) || ferror(stdout) ? AR_EIO : 0;
-        case O_VERSION:
-            printf("%s %s\n", prog, AR_VERSION);
-            free(sets);
-            return fflush(stdout) || ferror(stdout) ? AR_EIO : 0;
-        case ':': free(sets); return usage_error("option '%s' needs a value", argv[optind - 1]);
-        default: free(sets); return usage_error("unknown option '%s'", argv[optind - 1]);
+        case 'h': usage(stdout); free(sets); return cli_flush_stdout(prog);
+        case O_VERSION: free(sets); return cli_version(prog);
+        case ':': free(sets); return cli_usage(prog, "option '%s' needs a value", argv[optind - 1]);
+        default: free(sets); return cli_usage(prog, "unknown option '%s'", argv[optind - 1]);
         }
     }
     int rc = AR_OK;
-    if (optind < argc) rc = usage_error("unexpected argument '%s'", argv[optind]);
-    else if (!config && !resume) rc = usage_error("%s", "--config FILE is required (or --resume RUNDIR)");
-    else if (!data) rc = usage_error("%s", "--data DIR is required");
-    else if (!graph_path) rc = usage_error("%s", "--graph FILE is required");
-    else if (!out && !resume) rc = usage_error("%s", "-o RUNDIR is required");
+    if (optind < argc) rc = cli_usage(prog, "unexpected argument '%s'", argv[optind]);
+    else if (!config && !resume) rc = cli_usage(prog, "--config FILE is required (or --resume RUNDIR)");
+    else if (!data) rc = cli_usage(prog, "--data DIR is required");
+    else if (!graph_path) rc = cli_usage(prog, "--graph FILE is required");
+    else if (!out && !resume) rc = cli_usage(prog, "-o RUNDIR is required");
     if (rc) {
         free(sets);
         return rc;
@@ -223,20 +204,18 @@ int main(int argc, char **argv)
     /* the checkpoint's resolved hidden size is used only if no --set overrides it */
     for (int i = 0; !rc && i < nsets; i++) rc = config_set(&c, sets[i], &e);
     if (!rc && seed_arg) {
-        char *end;
-        errno = 0;
-        unsigned long long v = strtoull(seed_arg, &end, 10);
-        if (end == seed_arg || *end || errno || seed_arg[0] == '-' || v > 9007199254740992ULL) {
+        int64_t v;
+        if (seed_arg[0] == '-' || cli_parse_i64(seed_arg, 0, INT64_C(9007199254740992), &v)) {
             free(sets);
-            return usage_error("--seed: expected an integer in [0, 2^53], got '%s'", seed_arg);
+            return cli_usage(prog, "--seed: expected an integer in [0, 2^53], got '%s'", seed_arg);
         }
-        c.seed = v;
+        c.seed = (uint64_t)v;
         c.set |= 1u << CK_SEED;
     }
     if (!rc && text) {
         if (strlen(text) >= sizeof c.text) {
             free(sets);
-            return usage_error("--text: path too long: '%.100s'", text);
+            return cli_usage(prog, "--text: path too long: '%.100s'", text);
         }
         snprintf(c.text, sizeof c.text, "%s", text);
         c.set |= 1u << CK_TEXT;
