@@ -1,12 +1,10 @@
 /* ar-metrics - ranked lists (JSON Lines) and target pairs in, top-K metrics out. */
 #include <cJSON.h>
-#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "ar.h"
 #include "cli.h"
@@ -70,20 +68,6 @@ static void usage(FILE *f)
 "  $ ar-rank -U U.npy -V V.npy -x train.npy -u test.npy -k 2 -q | ar-metrics --truth test.npy -k 2 --metrics recall,ndcg --format tsv\n"
 "  $ ar-metrics -T test.npy -k 1 --per-user per_user.jsonl -o summary.json ranked.jsonl\n"
 "  $ ar-metrics -T test.npy -k 1,2 --missing zero --ignore-extra top3.jsonl\n");
-}
-
-/* ar_out_open, except that an existing non-regular file (/dev/null, a FIFO, a
- * terminal) is written in place: a temp file + rename would replace the device. */
-static int out_open(ar_out *o, const char *path, ar_err *e)
-{
-    struct stat st;
-    if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        memset(o, 0, sizeof *o);
-        o->fp = fopen(path, "w");
-        if (!o->fp) return ar_fail(e, AR_EIO, "cannot open '%s': %s", path, strerror(errno));
-        return AR_OK;
-    }
-    return ar_out_open(o, path, -1, e);
 }
 
 /* "recall,ndcg" -> which[], in order; duplicates are an error. */
@@ -230,7 +214,7 @@ int main(int argc, char **argv)
     vals = ar_calloc(M_COUNT * (size_t)nk, sizeof *vals, &e);
     if (!seen || !vals) { rc = AR_EDATA; goto out; }
 
-    if (per_user && (rc = out_open(&po, per_user, &e))) goto out;
+    if (per_user && (rc = ar_out_open(&po, per_user, -1, &e))) goto out;
 
     /* ---- ranked lines, one at a time ---- */
     if ((rc = ar_lines_open(&lr, in, &e))) goto out;
@@ -338,7 +322,7 @@ int main(int argc, char **argv)
     ar_log("evaluated %lld users (%lld ranked lines)", (long long)acc.n_users, (long long)n_lines);
 
     /* ---- summary ---- */
-    if ((rc = out_open(&so, out, &e))) goto out;
+    if ((rc = ar_out_open(&so, out, -1, &e))) goto out;
     if (!tsv && (rc = ar_out_printf(&so, &e, "{"))) goto out;
     for (int a = 0; a < nm; a++)
         for (int j = 0; j < nk; j++) {

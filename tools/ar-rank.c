@@ -1,10 +1,8 @@
 /* ar-rank - user and item vectors in, top-K lists (JSON Lines) out. */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "ar.h"
 #include "cli.h"
@@ -76,20 +74,6 @@ static void usage(FILE *f)
 "  $ ar-rank -U U.npy -V V.npy --exclude train.npy --users-from test.npy -k 2 --score cosine -o ranked.jsonl.gz\n"
 "  $ ar-rank -U U.npy -V V.npy -x train.npy -u test.npy -k 2 | ar-metrics --truth test.npy -k 1,2\n"
 "  $ ar-rank -U ds_U.npy -V ds_V.npy --data ds --split valid -k 5 --no-scores -o valid_top5.jsonl\n");
-}
-
-/* ar_out_open, except that an existing non-regular file (/dev/null, a FIFO, a
- * terminal) is written in place: a temp file + rename would replace the device. */
-static int out_open(ar_out *o, const char *path, ar_err *e)
-{
-    struct stat st;
-    if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        memset(o, 0, sizeof *o);
-        o->fp = fopen(path, "w");
-        if (!o->fp) return ar_fail(e, AR_EIO, "cannot open '%s': %s", path, strerror(errno));
-        return AR_OK;
-    }
-    return ar_out_open(o, path, -1, e);
 }
 
 /* Read an integer [n, 2] pairs array as int32 and check ids against the vector rows. */
@@ -401,7 +385,7 @@ int main(int argc, char **argv)
         nmask++;
     }
 
-    if ((rc = out_open(&o, out, &e))) goto out;
+    if ((rc = ar_out_open(&o, out, -1, &e))) goto out;
     if (!(ctx = ar_calloc(1, sizeof *ctx, &e))) { rc = AR_EDATA; goto out; }
     ctx->out = &o;
     ctx->e = &e;
