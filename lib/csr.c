@@ -570,6 +570,562 @@ void csr_propagate_naive(const csr *A, const float *E, int64_t d, int L, float *
     }
 }
 
+/* ------------------------------------------------- restricted propagation */
+
+/* Training reads F only at a few rows S (the batch) and gets dF nonzero only
+ * there; csr_propagate_sel/csr_propagate_back_sel compute exactly the values
+ * csr_propagate would, restricted to what is needed:
+ *   forward:  layer l at rows R_l = S u N(R_{l+1}) (R_L = S): the rows within
+ *             L - l hops of S; F only at S;
+ *   backward: layer l has nonzero rows only in C_l = N(C_{l-1}) (C_0 = S), and
+ *             row r of layer l gathers only its columns in C_{l-1}.
+ * Every computed row runs the same operations in the same order as the full
+ * kernel. A skipped term a * (+0) (column outside C_{l-1}: that row of the
+ * previous layer is exactly +0 when A's values are finite) would add +0 to the
+ * accumulator, which changes nothing but a -0 into +0: the kernels replay that
+ * as an explicit "+ 0" wherever skipped terms were, and a dE row holding a -0
+ * gets the "+ 0" of a layer that does not reach it. So results are bit-identical
+ * to csr_propagate (for both SIMD levels and any d), which the unit tests check.
+ * Requirements (csr_sel_init checks them): A square, values finite with the sign
+ * bit clear (the normalised adjacency), nnz < 2^31. */
+
+#define SEL_KBLK 4096 /* gathered terms per pass-1/pass-2 block */
+#define SEL_RBLK 1024 /* rows per block */
+
+typedef struct sel_ent {
+    uint32_t c; /* column; top bit: skipped terms come before this one */
+    float a;
+} sel_ent;
+
+enum { SR_S = 1, SR_HIT = 2, SR_TRAIL = 4 };
+typedef struct sel_row {
+    int32_t r;
+    uint32_t k0, n; /* its terms: ent[k0 .. k0+n) */
+    uint32_t fl;    /* SR_* */
+} sel_row;
+
+typedef struct sel_buf {
+    sel_ent *ent; /* SEL_KBLK + max row degree */
+    sel_row *rows; /* SEL_RBLK */
+} sel_buf;
+
+struct csr_sel {
+    const csr *A;
+    int64_t N, maxdeg;
+    uint8_t *mark;   /* (N) 1 + hops from S for rows near S (1 = in S), 0 = farther/unknown */
+    int32_t *vis;    /* rows with mark != 0: S first (nS), then by hops */
+    int64_t nS, nvis;
+    int bfs_hops;    /* hops explored (-1: not yet) */
+    int bfs_cut;     /* 1: stopped early: rows beyond bfs_hops are all treated as near */
+    uint8_t *cm[2];  /* (N) backward: rows of C_l, alternating */
+    uint8_t *nz;     /* (N) backward: dE row holds a -0 */
+    int nbuf;
+    sel_buf *buf;
+};
+
+int csr_sel_init(csr_sel **out, const csr *A, ar_err *e)
+{
+    *out = NULL;
+    if (A->nrows != A->ncols)
+        return ar_fail(e, AR_EUSAGE, "csr_sel_init: matrix is %lld x %lld, not square", (long long)A->nrows,
+                       (long long)A->ncols);
+    if (A->nnz >= INT32_MAX)
+        return ar_fail(e, AR_EUSAGE, "csr_sel_init: %lld nonzeros are too many", (long long)A->nnz);
+    int64_t maxdeg = 0;
+    for (int64_t r = 0; r < A->nrows; r++) {
+        int64_t g = A->indptr[r + 1] - A->indptr[r];
+        if (g > maxdeg) maxdeg = g;
+    }
+    for (int64_t k = 0; k < A->nnz; k++) {
+        uint32_t b;
+        memcpy(&b, A->data + k, sizeof b);
+        if ((b >> 31) || !isfinite(A->data[k]))
+            return ar_fail(e, AR_EUSAGE, "csr_sel_init: value %lld (%g) is not finite and non-negative", (long long)k,
+                           (double)A->data[k]);
+    }
+    csr_sel *s = ar_calloc(1, sizeof *s, e);
+    if (!s) return AR_EDATA;
+    const size_t N = (size_t)A->nrows;
+    s->A = A;
+    s->N = A->nrows;
+    s->maxdeg = maxdeg;
+    s->bfs_hops = -1;
+    s->mark = ar_calloc(N + 1, 1, e);
+    s->vis = s->mark ? ar_malloc((N + 1) * sizeof *s->vis, e) : NULL;
+    s->cm[0] = s->vis ? ar_calloc(N + 1, 1, e) : NULL;
+    s->cm[1] = s->cm[0] ? ar_calloc(N + 1, 1, e) : NULL;
+    s->nz = s->cm[1] ? ar_calloc(N + 1, 1, e) : NULL;
+#ifdef _OPENMP
+    s->nbuf = omp_get_max_threads();
+#else
+    s->nbuf = 1;
+#endif
+    if (s->nbuf < 1) s->nbuf = 1;
+    s->buf = s->nz ? ar_calloc((size_t)s->nbuf, sizeof *s->buf, e) : NULL;
+    int ok = s->buf != NULL;
+    for (int t = 0; ok && t < s->nbuf; t++) {
+        s->buf[t].ent = ar_malloc((size_t)(SEL_KBLK + maxdeg) * sizeof(sel_ent), e);
+        s->buf[t].rows = s->buf[t].ent ? ar_malloc(SEL_RBLK * sizeof(sel_row), e) : NULL;
+        ok = s->buf[t].rows != NULL;
+    }
+    if (!ok) {
+        csr_sel_free(s);
+        return AR_EDATA;
+    }
+    *out = s;
+    return AR_OK;
+}
+
+void csr_sel_free(csr_sel *s)
+{
+    if (!s) return;
+    if (s->buf)
+        for (int t = 0; t < s->nbuf; t++) {
+            free(s->buf[t].ent);
+            free(s->buf[t].rows);
+        }
+    free(s->buf);
+    free(s->mark);
+    free(s->vis);
+    free(s->cm[0]);
+    free(s->cm[1]);
+    free(s->nz);
+    free(s);
+}
+
+/* Forget the rows found by a neighbourhood search (keep S). */
+static void sel_drop_bfs(csr_sel *s)
+{
+    for (int64_t i = s->nS; i < s->nvis; i++) s->mark[s->vis[i]] = 0;
+    s->nvis = s->nS;
+    s->bfs_hops = -1;
+    s->bfs_cut = 0;
+}
+
+void csr_sel_clear(csr_sel *s)
+{
+    for (int64_t i = 0; i < s->nvis; i++) s->mark[s->vis[i]] = 0;
+    s->nS = s->nvis = 0;
+    s->bfs_hops = -1;
+    s->bfs_cut = 0;
+}
+
+int csr_sel_add(csr_sel *s, const int32_t *ids, int64_t n, int64_t offset, ar_err *e)
+{
+    sel_drop_bfs(s);
+    for (int64_t i = 0; i < n; i++) {
+        int64_t r = offset + (int64_t)ids[i];
+        if (r < 0 || r >= s->N)
+            return ar_fail(e, AR_EUSAGE, "csr_sel_add: row %lld (id %d + %lld) out of range [0, %lld)", (long long)r,
+                           ids[i], (long long)offset, (long long)s->N);
+        if (!s->mark[r]) {
+            s->mark[r] = 1;
+            s->vis[s->nvis++] = (int32_t)r;
+        }
+    }
+    s->nS = s->nvis;
+    return AR_OK;
+}
+
+int64_t csr_sel_count(const csr_sel *s) { return s->nS; }
+
+/* Rows within `hops` hops of S get mark = 1 + hops. Stops early (bfs_cut) once
+ * half the rows are reached: the remaining layers then simply compute all rows,
+ * which gives the same values. */
+static void sel_bfs(csr_sel *s, int hops)
+{
+    if (s->bfs_hops < 0) s->bfs_hops = 0;
+    const int64_t *ip = s->A->indptr;
+    const int32_t *ix = s->A->indices;
+    int64_t lo = 0, hi = s->nvis; /* frontier: rows at bfs_hops hops */
+    if (s->bfs_hops > 0) {
+        lo = s->nvis;
+        while (lo > 0 && s->mark[s->vis[lo - 1]] == s->bfs_hops + 1) lo--;
+    }
+    while (s->bfs_hops < hops && !s->bfs_cut) {
+        if (2 * s->nvis >= s->N) {
+            s->bfs_cut = 1;
+            break;
+        }
+        const uint8_t m = (uint8_t)(s->bfs_hops + 2);
+        for (int64_t i = lo; i < hi; i++) {
+            const int32_t r = s->vis[i];
+            for (int64_t k = ip[r]; k < ip[r + 1]; k++) {
+                const int32_t c = ix[k];
+                if (!s->mark[c]) {
+                    s->mark[c] = m;
+                    s->vis[s->nvis++] = c;
+                }
+            }
+        }
+        lo = hi;
+        hi = s->nvis;
+        s->bfs_hops++;
+    }
+}
+
+/* One layer of the restricted forward or backward pass. */
+typedef struct sel_job {
+    const csr *A;
+    const float *X;  /* (N, d) previous layer */
+    int64_t d;
+    int layer, L, bwd;
+    float s;         /* 1/(L+1) */
+    float *T;        /* this layer's rows are stored here (NULL at the last layer) */
+    const uint8_t *mark;
+    /* forward: rows with mark in [1, near] (any row when near < 0) are computed;
+     * F[r] (r in S) = c*(layer 1 ? E : F)[r] + s*acc */
+    int near;
+    float *F;
+    const float *E;
+    /* backward: column c is gathered when cin[c] == 1; cout[r] = row r has one
+     * (NULL at the last layer); dE (N, d) updated; nz per row */
+    const uint8_t *cin;
+    uint8_t *cout;
+    uint8_t *nz;
+    const float *dF;
+    float *dE;
+} sel_job;
+
+/* Pass 1 over rows [r, r1): collect the rows this layer touches and their
+ * gathered terms into b, stopping when a block is full; returns the next row. */
+static int64_t sel_collect(const sel_job *j, sel_buf *b, int64_t r, int64_t r1, int64_t *nrows)
+{
+    const int64_t *ip = j->A->indptr;
+    const int32_t *ix = j->A->indices;
+    const float *av = j->A->data;
+    int64_t nr = 0;
+    uint32_t ne = 0;
+    for (; r < r1 && nr < SEL_RBLK && ne < SEL_KBLK; r++) {
+        const int64_t kb = ip[r], ke = ip[r + 1];
+        const int inS = j->mark[r] == 1;
+        sel_row *q = &b->rows[nr];
+        if (!j->bwd) {
+            if (j->near >= 0 && !(j->mark[r] && j->mark[r] <= j->near)) continue;
+            for (int64_t k = kb; k < ke; k++) {
+                b->ent[ne + (k - kb)].c = (uint32_t)ix[k];
+                b->ent[ne + (k - kb)].a = av[k];
+            }
+            q->r = (int32_t)r;
+            q->k0 = ne;
+            q->n = (uint32_t)(ke - kb);
+            q->fl = SR_HIT | (inS ? SR_S : 0);
+            ne += (uint32_t)(ke - kb);
+            nr++;
+            continue;
+        }
+        /* backward: keep the terms whose column is in C_{l-1}, branch-free */
+        const uint8_t *cin = j->cin;
+        uint32_t n = 0, gap = 0;
+        sel_ent *en = b->ent + ne;
+        for (int64_t k = kb; k < ke; k++) {
+            const uint32_t c = (uint32_t)ix[k];
+            const uint32_t h = cin[c] == 1;
+            en[n].c = c | (gap << 31);
+            en[n].a = av[k];
+            n += h;
+            gap = h ^ 1u;
+        }
+        if (j->cout) j->cout[r] = n > 0;
+        if (!(n > 0 || j->layer == 1 || j->nz[r])) continue;
+        q->r = (int32_t)r;
+        q->k0 = ne;
+        q->n = n;
+        q->fl = (n ? SR_HIT : 0) | (inS ? SR_S : 0) | (gap && n ? SR_TRAIL : 0);
+        ne += n;
+        nr++;
+    }
+    *nrows = nr;
+    return r;
+}
+
+/* Portable epilogue operations on columns [j0, j0+w): T store, then
+ * out = c*S + alpha*acc exactly as epilogue() computes it. */
+static inline void sel_epi_plain(const sel_job *j, const sel_row *q, int64_t j0, int64_t w, const float *acc,
+                                 int *negz)
+{
+    const int64_t off = (int64_t)q->r * j->d + j0;
+    if (j->T && (q->fl & SR_HIT)) memcpy(j->T + off, acc, (size_t)w * sizeof *acc);
+    const float al = j->s;
+    if (!j->bwd) {
+        if (!(q->fl & SR_S)) return;
+        const float c = j->layer == 1 ? j->s : 1.0f;
+        const float *sv = (j->layer == 1 ? j->E : j->F) + off;
+        float *f = j->F + off;
+        for (int64_t t = 0; t < w; t++) f[t] = c * sv[t] + al * acc[t];
+        return;
+    }
+    float *f = j->dE + off;
+    if (j->layer == 1) {
+        const float c = j->s;
+        if (q->fl & SR_S) {
+            const float *sv = j->dF + off;
+            for (int64_t t = 0; t < w; t++) f[t] = c * sv[t] + al * acc[t];
+        } else {
+            const float z = 0.0f;
+            for (int64_t t = 0; t < w; t++) f[t] = c * z + al * acc[t];
+        }
+    } else {
+        const float c = 1.0f;
+        for (int64_t t = 0; t < w; t++) f[t] = c * f[t] + al * acc[t];
+    }
+    for (int64_t t = 0; t < w; t++)
+        if (f[t] == 0.0f && signbit(f[t])) *negz = 1;
+}
+
+/* Pass 2, portable: per column a chain acc += a*x (as rows_portable_w). */
+static void sel_rows_portable(const sel_job *j, const sel_buf *b, int64_t nr)
+{
+    const int64_t d = j->d;
+    float acc[CSR_BLOCK];
+    for (int64_t i = 0; i < nr; i++) {
+        const sel_row *q = &b->rows[i];
+        const sel_ent *en = b->ent + q->k0;
+        int negz = 0;
+        for (int64_t j0 = 0; j0 < d; j0 += CSR_BLOCK) {
+            const int64_t w = d - j0 < CSR_BLOCK ? d - j0 : CSR_BLOCK;
+            for (int64_t t = 0; t < w; t++) acc[t] = 0.0f;
+            for (uint32_t k = 0; k < q->n; k++) {
+                if (en[k].c >> 31)
+                    for (int64_t t = 0; t < w; t++) acc[t] += 0.0f;
+                const float a = en[k].a;
+                const float *x = j->X + (int64_t)(en[k].c & 0x7fffffffu) * d + j0;
+                for (int64_t t = 0; t < w; t++) acc[t] += a * x[t];
+            }
+            if (q->fl & SR_TRAIL)
+                for (int64_t t = 0; t < w; t++) acc[t] += 0.0f;
+            sel_epi_plain(j, q, j0, w, acc, &negz);
+        }
+        if (j->bwd) j->nz[q->r] = (uint8_t)negz;
+    }
+}
+
+#if CSR_HAVE_X86
+/* Pass 2, AVX2, any d: FMA chains on the first d - d%8 columns of each block and a
+ * multiply-add chain on the rest, as rows_avx2_any; plain epilogue. */
+__attribute__((target("avx2,fma"))) static void sel_rows_avx2_any(const sel_job *j, const sel_buf *b, int64_t nr)
+{
+    const int64_t d = j->d;
+    float acc[CSR_BLOCK] __attribute__((aligned(32)));
+    for (int64_t i = 0; i < nr; i++) {
+        const sel_row *q = &b->rows[i];
+        const sel_ent *en = b->ent + q->k0;
+        int negz = 0;
+        for (int64_t j0 = 0; j0 < d; j0 += CSR_BLOCK) {
+            const int64_t w = d - j0 < CSR_BLOCK ? d - j0 : CSR_BLOCK, w8 = w - w % 8;
+            for (int64_t t = 0; t < w; t++) acc[t] = 0.0f;
+            for (uint32_t k = 0; k < q->n; k++) {
+                if (en[k].c >> 31)
+                    for (int64_t t = 0; t < w; t++) acc[t] += 0.0f;
+                const __m256 v = _mm256_broadcast_ss(&en[k].a);
+                const float a = en[k].a;
+                const float *x = j->X + (int64_t)(en[k].c & 0x7fffffffu) * d + j0;
+                for (int64_t t = 0; t < w8; t += 8)
+                    _mm256_store_ps(acc + t, _mm256_fmadd_ps(v, _mm256_loadu_ps(x + t), _mm256_load_ps(acc + t)));
+                for (int64_t t = w8; t < w; t++) acc[t] += a * x[t];
+            }
+            if (q->fl & SR_TRAIL)
+                for (int64_t t = 0; t < w; t++) acc[t] += 0.0f;
+            sel_epi_plain(j, q, j0, w, acc, &negz);
+        }
+        if (j->bwd) j->nz[q->r] = (uint8_t)negz;
+    }
+}
+
+/* Pass 2, AVX2, d = 64: as rows_avx2_64 (8 ymm accumulators, FMA epilogue),
+ * prefetching CSR_PF terms ahead across rows. */
+__attribute__((target("avx2,fma"))) static void sel_rows_avx2_64(const sel_job *j, const sel_buf *b, int64_t nr)
+{
+    const float *X = j->X;
+    const __m256 va = _mm256_set1_ps(j->s), zero = _mm256_setzero_ps();
+    const __m256i mz = _mm256_set1_epi32((int)0x80000000u);
+    const uint32_t nall = nr ? b->rows[nr - 1].k0 + b->rows[nr - 1].n : 0;
+    for (int64_t i = 0; i < nr; i++) {
+        const sel_row *q = &b->rows[i];
+        __m256 a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero, a6 = zero, a7 = zero;
+        const uint32_t ke = q->k0 + q->n;
+        for (uint32_t k = q->k0; k < ke; k++) {
+            if (k + CSR_PF < nall) {
+                const char *p = (const char *)(X + (int64_t)(b->ent[k + CSR_PF].c & 0x7fffffffu) * 64);
+                _mm_prefetch(p, _MM_HINT_T0);
+                _mm_prefetch(p + 64, _MM_HINT_T0);
+                _mm_prefetch(p + 128, _MM_HINT_T0);
+                _mm_prefetch(p + 192, _MM_HINT_T0);
+            }
+            const uint32_t c = b->ent[k].c;
+            if (c >> 31) {
+                a0 = _mm256_add_ps(a0, zero);
+                a1 = _mm256_add_ps(a1, zero);
+                a2 = _mm256_add_ps(a2, zero);
+                a3 = _mm256_add_ps(a3, zero);
+                a4 = _mm256_add_ps(a4, zero);
+                a5 = _mm256_add_ps(a5, zero);
+                a6 = _mm256_add_ps(a6, zero);
+                a7 = _mm256_add_ps(a7, zero);
+            }
+            const __m256 v = _mm256_broadcast_ss(&b->ent[k].a);
+            const float *x = X + (int64_t)(c & 0x7fffffffu) * 64;
+            a0 = _mm256_fmadd_ps(v, _mm256_loadu_ps(x + 0), a0);
+            a1 = _mm256_fmadd_ps(v, _mm256_loadu_ps(x + 8), a1);
+            a2 = _mm256_fmadd_ps(v, _mm256_loadu_ps(x + 16), a2);
+            a3 = _mm256_fmadd_ps(v, _mm256_loadu_ps(x + 24), a3);
+            a4 = _mm256_fmadd_ps(v, _mm256_loadu_ps(x + 32), a4);
+            a5 = _mm256_fmadd_ps(v, _mm256_loadu_ps(x + 40), a5);
+            a6 = _mm256_fmadd_ps(v, _mm256_loadu_ps(x + 48), a6);
+            a7 = _mm256_fmadd_ps(v, _mm256_loadu_ps(x + 56), a7);
+        }
+        __m256 acc[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
+        if (q->fl & SR_TRAIL)
+            for (int t = 0; t < 8; t++) acc[t] = _mm256_add_ps(acc[t], zero);
+        const int64_t off = (int64_t)q->r * 64;
+        if (j->T && (q->fl & SR_HIT))
+            for (int t = 0; t < 8; t++) _mm256_storeu_ps(j->T + off + 8 * t, acc[t]);
+        if (!j->bwd) {
+            if (!(q->fl & SR_S)) continue;
+            const __m256 vc = _mm256_set1_ps(j->layer == 1 ? j->s : 1.0f);
+            const float *sv = (j->layer == 1 ? j->E : j->F) + off;
+            float *f = j->F + off;
+            for (int t = 0; t < 8; t++)
+                _mm256_storeu_ps(f + 8 * t,
+                                 _mm256_fmadd_ps(va, acc[t], _mm256_mul_ps(vc, _mm256_loadu_ps(sv + 8 * t))));
+            continue;
+        }
+        float *f = j->dE + off;
+        __m256i any = _mm256_setzero_si256();
+        if (j->layer == 1) {
+            const __m256 vc = _mm256_set1_ps(j->s);
+            const float *sv = (q->fl & SR_S) ? j->dF + off : NULL;
+            for (int t = 0; t < 8; t++) {
+                const __m256 o =
+                    _mm256_fmadd_ps(va, acc[t], _mm256_mul_ps(vc, sv ? _mm256_loadu_ps(sv + 8 * t) : zero));
+                _mm256_storeu_ps(f + 8 * t, o);
+                any = _mm256_or_si256(any, _mm256_cmpeq_epi32(_mm256_castps_si256(o), mz));
+            }
+        } else {
+            const __m256 vc = _mm256_set1_ps(1.0f);
+            for (int t = 0; t < 8; t++) {
+                const __m256 o = _mm256_fmadd_ps(va, acc[t], _mm256_mul_ps(vc, _mm256_loadu_ps(f + 8 * t)));
+                _mm256_storeu_ps(f + 8 * t, o);
+                any = _mm256_or_si256(any, _mm256_cmpeq_epi32(_mm256_castps_si256(o), mz));
+            }
+        }
+        j->nz[q->r] = (uint8_t)!_mm256_testz_si256(any, any);
+    }
+}
+#endif
+
+static void sel_run_rows(const sel_job *j, int simd, sel_buf *b, int64_t r0, int64_t r1)
+{
+    int64_t r = r0;
+    while (r < r1) {
+        int64_t nr;
+        r = sel_collect(j, b, r, r1, &nr);
+        if (!nr) continue;
+#if CSR_HAVE_X86
+        if (simd == SIMD_AVX2) {
+            if (j->d == 64) sel_rows_avx2_64(j, b, nr);
+            else sel_rows_avx2_any(j, b, nr);
+            continue;
+        }
+#else
+        (void)simd;
+#endif
+        sel_rows_portable(j, b, nr);
+    }
+}
+
+static int sel_threads(const csr_sel *s, int64_t d)
+{
+    int nt = spmm_threads(s->A, d);
+    return nt < s->nbuf ? nt : s->nbuf;
+}
+
+static int thread_id(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+/* Layers 1..L of a restricted pass; job fields per layer filled by the callers. */
+static void sel_layers(csr_sel *s, sel_job *base, int L, float *tmp1, float *tmp2, int64_t d, int bwd)
+{
+    const csr *A = s->A;
+    float *tb[2] = {tmp1, tmp2};
+    const int simd = simd_level();
+    const int nt = sel_threads(s, d);
+    const int64_t nch = n_chunks(A, nt);
+    const float *X0 = base->X;
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    for (int l = 1; l <= L; l++) {
+        sel_job j = *base;
+        j.layer = l;
+        j.X = l == 1 ? X0 : tb[(l - 2) % 2];
+        j.T = l < L ? tb[(l - 1) % 2] : NULL;
+        if (bwd) {
+            j.cin = l == 1 ? s->mark : s->cm[(l - 1) % 2];
+            j.cout = l < L ? s->cm[l % 2] : NULL;
+        } else {
+            /* rows within L - l hops of S: mark <= L - l + 1 */
+            j.near = (s->bfs_cut && L - l > s->bfs_hops) ? -1 : L - l + 1;
+        }
+        sel_buf *b = &s->buf[thread_id()];
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t ch = 0; ch < nch; ch++) sel_run_rows(&j, simd, b, part_start(A, ch, nch), part_start(A, ch + 1, nch));
+    }
+}
+
+/* F rows of S as csr_propagate computes them; other rows of F are not written. */
+void csr_propagate_sel(csr_sel *s, const float *E, int64_t d, int L, float *F, float *tmp1, float *tmp2)
+{
+    if (d <= 0 || s->N == 0) return;
+    if (L <= 0) {
+        for (int64_t i = 0; i < s->nS; i++)
+            memcpy(F + (int64_t)s->vis[i] * d, E + (int64_t)s->vis[i] * d, (size_t)d * sizeof *F);
+        return;
+    }
+    if (s->bfs_hops < L - 1 && !s->bfs_cut) sel_bfs(s, L - 1);
+    sel_job j;
+    memset(&j, 0, sizeof j);
+    j.A = s->A;
+    j.X = E;
+    j.d = d;
+    j.L = L;
+    j.s = 1.0f / (float)(L + 1);
+    j.mark = s->mark;
+    j.F = F;
+    j.E = E;
+    sel_layers(s, &j, L, tmp1, tmp2, d, 0);
+}
+
+/* dE (N, d) = csr_propagate(A, dF') with dF' = dF on the rows of S and +0 elsewhere
+ * (dF is read only on S); every row of dE is written. */
+void csr_propagate_back_sel(csr_sel *s, const float *dF, int64_t d, int L, float *dE, float *tmp1, float *tmp2)
+{
+    if (d <= 0 || s->N == 0) return;
+    if (L <= 0) {
+        memset(dE, 0, (size_t)(s->N * d) * sizeof *dE);
+        for (int64_t i = 0; i < s->nS; i++)
+            memcpy(dE + (int64_t)s->vis[i] * d, dF + (int64_t)s->vis[i] * d, (size_t)d * sizeof *dE);
+        return;
+    }
+    sel_job j;
+    memset(&j, 0, sizeof j);
+    j.A = s->A;
+    j.X = dF;
+    j.d = d;
+    j.L = L;
+    j.bwd = 1;
+    j.s = 1.0f / (float)(L + 1);
+    j.mark = s->mark;
+    j.nz = s->nz;
+    j.dF = dF;
+    j.dE = dE;
+    sel_layers(s, &j, L, tmp1, tmp2, d, 1);
+}
+
 /* ------------------------------------------------------------------ npz I/O */
 
 /* Names of the four arrays of one CSR matrix inside an .npz. */

@@ -53,6 +53,27 @@ void csr_spmm_add(const csr *A, const float *X, int64_t d, float alpha, float *Y
 void csr_propagate(const csr *A, const float *E, int64_t d, int L, float *F, float *tmp1, float *tmp2);
 void csr_propagate_naive(const csr *A, const float *E, int64_t d, int L, float *F, float *tmp1, float *tmp2);
 
+/* ---- restricted propagation (the training fast path) ----
+ * A selection S of rows of a square A (finite, non-negative values, nnz < 2^31):
+ * csr_propagate_sel computes the rows of S of csr_propagate's F, and
+ * csr_propagate_back_sel all rows of csr_propagate(A, dF') where dF' is dF on the
+ * rows of S and +0 elsewhere, both bit-identical to csr_propagate (same SIMD level,
+ * any thread count) but doing only the work those rows need: layer l of the
+ * forward only on rows within L - l hops of S, the backward gathering only rows of
+ * the previous layer that can be nonzero. Same tmp1/tmp2 rules as csr_propagate;
+ * their contents are unspecified afterwards; rows of F outside S are not written.
+ * Usage per step: csr_sel_clear, csr_sel_add (any number of times, duplicates
+ * fine), then the two passes. A csr_sel must not be shared by concurrent calls. */
+typedef struct csr_sel csr_sel;
+int csr_sel_init(csr_sel **s, const csr *A, ar_err *e); /* AR_EUSAGE when A is unsuitable */
+void csr_sel_free(csr_sel *s);
+void csr_sel_clear(csr_sel *s);
+/* Add rows offset + ids[i], i < n (AR_EUSAGE when one is out of range). */
+int csr_sel_add(csr_sel *s, const int32_t *ids, int64_t n, int64_t offset, ar_err *e);
+int64_t csr_sel_count(const csr_sel *s); /* distinct rows selected */
+void csr_propagate_sel(csr_sel *s, const float *E, int64_t d, int L, float *F, float *tmp1, float *tmp2);
+void csr_propagate_back_sel(csr_sel *s, const float *dF, int64_t d, int L, float *dE, float *tmp1, float *tmp2);
+
 /* Load/save in the scipy save_npz layout. load accepts any index/data dtypes scipy writes. */
 int csr_save_npz(const char *path, const csr *m, ar_err *e);
 int csr_load_npz(const char *path, csr *m, ar_err *e);

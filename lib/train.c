@@ -6,6 +6,12 @@
  *   dY, dF, dE  gradients; dY/dF are kept zero between steps (only batch rows are
  *          touched, so they are cleared row by row when that is cheaper than memset)
  *   T1, T2 propagation scratch
+ * Training steps propagate through the restricted kernels (csr_propagate_sel,
+ * csr_propagate_back_sel): F is computed only on the batch rows the loss reads
+ * (the other rows of F are stale), dE on all rows; both bit-identical to the full
+ * csr_propagate, which evaluation uses. AR_FULL_PROPAGATION=1 in the environment
+ * makes training use the full propagation too (a debugging switch: same results,
+ * slower).
  * Everything random comes from the master rng through rng_split streams, so a run
  * is a function of (seed, data, config, thread count) only.
  */
@@ -42,6 +48,7 @@ typedef struct trainer {
     int has_proj;
     sampler smp;
     int has_smp;
+    csr_sel *sel;        /* restricted propagation; NULL: full (AR_FULL_PROPAGATION=1) */
     float *params;       /* ID: (N, d) tables; alpharec: projector parameters */
     int64_t n_params;
     adam opt;
@@ -172,7 +179,7 @@ static int alloc_state(trainer *t, ar_err *e)
     t->params = ar_calloc((size_t)t->n_params, sizeof(float), e);
     if (!t->params) return AR_EDATA;
     if (c->model != MODEL_ALPHAREC) t->E = t->params;
-    t->F = ar_malloc(nd * sizeof(float), e);
+    t->F = ar_calloc(nd, sizeof(float), e); /* rows outside a batch stay finite (InfoNCE normalises all) */
     t->dF = ar_calloc(nd, sizeof(float), e);
     t->dE = ar_malloc(nd * sizeof(float), e);
     t->V = ar_malloc(nd * sizeof(float), e);
@@ -195,6 +202,13 @@ static int alloc_state(trainer *t, ar_err *e)
     t->has_opt = 1;
     if ((rc = sampler_init(&t->smp, &t->R, e))) return rc;
     t->has_smp = 1;
+    const char *full = getenv("AR_FULL_PROPAGATION");
+    if (!(full && full[0] && strcmp(full, "0") != 0)) {
+        ar_err e2 = {0};
+        rc = csr_sel_init(&t->sel, &t->g.adj, &e2);
+        if (rc == AR_EUSAGE) ar_log("note: full propagation in training (%s)", e2.msg);
+        else if (rc) return ar_fail(e, rc, "%s", e2.msg);
+    }
 
     /* evaluation: the distinct Ks of the monitors */
     t->nk = 0;
@@ -233,6 +247,30 @@ static void forward(trainer *t)
     csr_propagate(&t->g.adj, t->E, t->d, t->c->num_layers, t->F, t->T1, t->T2);
 }
 
+/* Training forward for a batch of B rows: F only on the rows the loss reads
+ * (users, U + positives, U + negatives) when the restricted path is on. */
+static void forward_batch(trainer *t, int64_t B, int K)
+{
+    if (!t->sel) {
+        forward(t);
+        return;
+    }
+    if (t->c->model == MODEL_ALPHAREC) projector_forward(&t->proj, t->params, t->E);
+    ar_err e = {0}; /* ids come from the sampler: always in range */
+    csr_sel_clear(t->sel);
+    csr_sel_add(t->sel, t->users, B, 0, &e);
+    csr_sel_add(t->sel, t->pos, B, t->U, &e);
+    if (K > 0) csr_sel_add(t->sel, t->negs, B * K, t->U, &e);
+    csr_propagate_sel(t->sel, t->E, t->d, t->c->num_layers, t->F, t->T1, t->T2);
+}
+
+/* dE (N, d) = propagate(A, dF); dF is zero outside the batch rows. */
+static void backward(trainer *t)
+{
+    if (t->sel) csr_propagate_back_sel(t->sel, t->dF, t->d, t->c->num_layers, t->dE, t->T1, t->T2);
+    else csr_propagate(&t->g.adj, t->dF, t->d, t->c->num_layers, t->dE, t->T1, t->T2);
+}
+
 /* Zero the rows of X (N, d) a batch touched (users; items U+pos, U+negs). */
 static void clear_rows(trainer *t, float *X, int64_t B, int K)
 {
@@ -255,20 +293,21 @@ static double step(trainer *t, int64_t B)
     int64_t U = t->U, d = t->d;
     int K = c->num_negs;
     double loss;
-    forward(t);
+    forward_batch(t, B, K);
     if (c->model == MODEL_LIGHTGCN) {
         /* dF (N, d) is zero here */
         loss = loss_bpr(t->F, t->F + U * d, d, t->users, t->pos, t->negs, B, t->dF, t->dF + U * d);
-        csr_propagate(&t->g.adj, t->dF, d, c->num_layers, t->dE, t->T1, t->T2);
+        backward(t);
         clear_rows(t, t->dF, B, K);
     } else {
-        /* Y (N, d) = F / |F| row-wise; dY (N, d) is zero here */
+        /* Y (N, d) = F / |F| row-wise (only batch rows are read); dY (N, d) is zero
+         * here, so dF is exactly +0 outside the batch rows */
         l2norm_rows(t->F, t->N, d, t->Y, t->norms);
         loss = loss_infonce(t->Y, t->Y + U * d, d, t->users, t->pos, t->negs, K, B, (float)c->tau, t->dY,
                             t->dY + U * d);
         l2norm_rows_backward(t->Y, t->norms, t->dY, t->N, d, t->dF);
         clear_rows(t, t->dY, B, K);
-        csr_propagate(&t->g.adj, t->dF, d, c->num_layers, t->dE, t->T1, t->T2);
+        backward(t);
     }
     if (c->wd_mode == WD_L2 && c->weight_decay > 0 && c->model != MODEL_ALPHAREC) {
         /* batch L2 on the ego rows (ID tables), gradient into dE */
@@ -679,6 +718,7 @@ static void trainer_free(trainer *t)
     ar_array_free(&t->text);
     if (t->has_proj) projector_free(&t->proj);
     if (t->has_smp) sampler_free(&t->smp);
+    csr_sel_free(t->sel);
     if (t->has_opt) adam_free(&t->opt);
     if (t->c && t->c->model == MODEL_ALPHAREC) free(t->E);
     free(t->params);
