@@ -37,6 +37,22 @@ int ar_wrap(ar_err *e, const char *fmt, ...)
     return e->code ? e->code : AR_EDATA;
 }
 
+const char *ar_show(const char *s, size_t len, char *buf, size_t cap)
+{
+    size_t o = 0;
+    for (size_t k = 0; k < len && o + 8 < cap; k++) {
+        unsigned char c = (unsigned char)s[k];
+        if (c == '\t') o += (size_t)snprintf(buf + o, cap - o, "\\t");
+        else if (c == '\n') o += (size_t)snprintf(buf + o, cap - o, "\\n");
+        else if (c == '\r') o += (size_t)snprintf(buf + o, cap - o, "\\r");
+        else if (c < 0x20 || c == 0x7f) o += (size_t)snprintf(buf + o, cap - o, "\\x%02x", c);
+        else buf[o++] = (char)c;
+        if (k == 60 && len > 64) { o += (size_t)snprintf(buf + o, cap - o, "..."); break; }
+    }
+    buf[o] = 0;
+    return buf;
+}
+
 static void log_stderr(const char *line) { fprintf(stderr, "%s\n", line); }
 static ar_log_fn g_log = log_stderr;
 

@@ -30,6 +30,12 @@ int ar_fail(ar_err *e, int code, const char *fmt, ...) __attribute__((format(pri
 /* Prefix an existing message: "<prefix>: <old message>" (for adding file context). */
 int ar_wrap(ar_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Raw text (len bytes of s) made safe to quote in a one-line message, written to buf
+ * (cap bytes, at least 16): \t \n \r and the other control bytes (< 0x20, 0x7f) are
+ * escaped (\xNN), and text longer than 64 bytes is cut after 61 with "...".
+ * Returns buf. */
+const char *ar_show(const char *s, size_t len, char *buf, size_t cap);
+
 /* Logging hook: library messages (progress, notes) go through here; default stderr. */
 typedef void (*ar_log_fn)(const char *line);
 void ar_log_set(ar_log_fn fn); /* NULL silences */

@@ -187,30 +187,13 @@ int split_id_ok(const char *s, size_t len)
     return 1;
 }
 
-/* Describe a bad id for a message (escapes control characters, truncates). */
-static const char *id_show(const char *s, size_t len, char *buf, size_t cap)
-{
-    size_t o = 0;
-    for (size_t k = 0; k < len && o + 8 < cap; k++) {
-        unsigned char c = (unsigned char)s[k];
-        if (c == '\t') o += (size_t)snprintf(buf + o, cap - o, "\\t");
-        else if (c == '\n') o += (size_t)snprintf(buf + o, cap - o, "\\n");
-        else if (c == '\r') o += (size_t)snprintf(buf + o, cap - o, "\\r");
-        else if (c < 0x20 || c == 0x7f) o += (size_t)snprintf(buf + o, cap - o, "\\x%02x", c);
-        else buf[o++] = (char)c;
-        if (k == 60 && len > 64) { o += (size_t)snprintf(buf + o, cap - o, "..."); break; }
-    }
-    buf[o] = 0;
-    return buf;
-}
-
 static int check_id(const char *what, const char *s, size_t len, const char *file, long line, ar_err *e)
 {
     if (split_id_ok(s, len)) return AR_OK;
     char b[128];
     if (len == 0) return ar_fail(e, AR_EDATA, "%s:%ld: empty %s id", file, line, what);
     return ar_fail(e, AR_EDATA, "%s:%ld: %s id \"%s\" contains whitespace or control characters, which users.txt/items.txt cannot represent",
-                   file, line, what, id_show(s, len, b, sizeof b));
+                   file, line, what, ar_show(s, len, b, sizeof b));
 }
 
 /* ---------------------------------------------------------- file reading */
@@ -472,7 +455,7 @@ static int read_recbole(lines_t *L, const split_read_opts *o, split_raw *r, ar_e
                 if (!c || c == f[k] || tk < 0) {
                     char b[128];
                     return ar_fail(e, AR_EDATA, "%s:%ld: not a RecBole .inter header: field %d \"%s\" lacks a \":token\"/\":float\" type suffix",
-                                   L->name, L->lineno, k + 1, id_show(f[k], strlen(f[k]), b, sizeof b));
+                                   L->name, L->lineno, k + 1, ar_show(f[k], strlen(f[k]), b, sizeof b));
                 }
                 *c = 0;
                 for (int j = 0; j < 4; j++)
@@ -1149,10 +1132,10 @@ static int read_map(const char *path, const char *what, char ***ids_out, int64_t
         char b[128];
         if (json_int(m, &v) || v >= n) {
             rc = ar_fail(e, AR_EDATA, "%s: \"%s\": value is not an integer index in 0..%lld", name,
-                         id_show(m->string, strlen(m->string), b, sizeof b), (long long)n - 1);
+                         ar_show(m->string, strlen(m->string), b, sizeof b), (long long)n - 1);
         } else if (!split_id_ok(m->string, strlen(m->string))) {
             rc = ar_fail(e, AR_EDATA, "%s: %s id \"%s\" contains whitespace or control characters, which %ss.txt cannot represent",
-                         name, what, id_show(m->string, strlen(m->string), b, sizeof b), what);
+                         name, what, ar_show(m->string, strlen(m->string), b, sizeof b), what);
         } else if (ids[v]) {
             rc = ar_fail(e, AR_EDATA, "%s: index %d is given to both \"%.80s\" and \"%.80s\"", name, v, ids[v], m->string);
         } else if (!(ids[v] = ar_strdup(m->string, e))) {
