@@ -420,10 +420,13 @@ static int hp_shape(hparse *h, int *ndim, int64_t *shape)
     }
 }
 
-/* Map a numpy descr to our dtype; *swap set for big-endian multi-byte data. */
-static int parse_descr(const char *d, const char *name, ar_dtype *t, size_t *itemsize, int *swap, int *widen, ar_err *e)
+/* Map a numpy descr to our dtype; *swap set for big-endian multi-byte data.
+ * Messages quote the descr with its control bytes escaped (one-line errors). */
+static int parse_descr(const char *descr, const char *name, ar_dtype *t, size_t *itemsize, int *swap, int *widen, ar_err *e)
 {
-    const char *s = d;
+    char d[300];
+    ar_show(descr, strlen(descr), d, sizeof d);
+    const char *s = descr;
     char order = '=';
     if (*s == '<' || *s == '>' || *s == '|' || *s == '=') order = *s++;
     char kind = *s ? *s++ : 0;
@@ -527,8 +530,8 @@ int npy_parse(const unsigned char *buf, size_t len, const char *name, ar_array *
             if (ndim >= 0) return hp_bad(&h, "duplicate key 'shape'");
             if ((rc = hp_shape(&h, &ndim, shape))) return rc;
         } else {
-            char m[128];
-            snprintf(m, sizeof m, "unexpected key '%s'", key);
+            char m[400], k[300];
+            snprintf(m, sizeof m, "unexpected key '%s'", ar_show(key, strlen(key), k, sizeof k));
             return hp_bad(&h, m);
         }
         hp_ws(&h);
@@ -878,7 +881,8 @@ int npz_read(const char *path, npz_file *z, ar_err *e)
             x = vend;
         }
         p += 46 + nlen + xlen + clen;
-        snprintf(mname, sizeof mname, "%s:%.*s", name, (int)(nlen > 1000 ? 1000 : nlen), (const char *)fname);
+        char shown[128]; /* the member name with its control bytes escaped */
+        snprintf(mname, sizeof mname, "%s:%s", name, ar_show((const char *)fname, nlen, shown, sizeof shown));
         if (nlen < 4 || memcmp(fname + nlen - 4, ".npy", 4) != 0) continue; /* not an array member */
         if (memchr(fname, 0, nlen)) { rc = ar_fail(e, AR_EDATA, "%s: NUL byte in member name", name); goto fail; }
         if (flags & 1) { rc = ar_fail(e, AR_EDATA, "%s: encrypted ZIP members are not supported", mname); goto fail; }

@@ -611,6 +611,54 @@ static void test_bad_npy(void)
     free(b.p);
 }
 
+/* Header text quoted in an error (descr, keys, ZIP member names) has its control
+ * bytes escaped, so a corrupt header cannot break the one-line message. */
+static int one_line(const char *m)
+{
+    for (const unsigned char *p = (const unsigned char *)m; *p; p++)
+        if (*p < 0x20 || *p == 0x7f) return 0;
+    return 1;
+}
+
+static void test_header_text_escaped(void)
+{
+    bb b = {0};
+    float f[3] = {1, 2, 3};
+    make_npy(&b, 1, "{'descr': '<f\n4\x1b', 'fortran_order': False, 'shape': (1,), }", f, 4);
+    expect_npy_error(b.p, b.n, "ctl.npy", "unsupported dtype '<f\\n4\\x1b'", "control bytes in descr");
+    make_npy(&b, 1, "{'descr': '|O\r\t', 'fortran_order': False, 'shape': (1,), }", f, 4);
+    expect_npy_error(b.p, b.n, "ctlo.npy", "dtype '|O\\r\\t' holds Python objects", "control bytes in object descr");
+    make_npy(&b, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), 'a\nb\x7f': 1}", f, 12);
+    expect_npy_error(b.p, b.n, "ctlk.npy", "unexpected key 'a\\nb\\x7f'", "control bytes in a key");
+    ar_err e = {0};
+    ar_array a;
+    const char *names[] = {"ctlo.npy", "ctl.npy", "ctlk.npy"};
+    for (int i = 0; i < 3; i++) {
+        int rc = npy_read(tpath(names[i]), &a, &e);
+        CHECK(rc == AR_EDATA && one_line(e.msg), "%s: not one line: %s", names[i], e.msg);
+    }
+    /* a ZIP member name with a newline, in a member error */
+    int64_t sh[2] = {40, 40};
+    ar_array_alloc(&a, AR_F64, 2, sh, &e);
+    fill(&a, 5);
+    const char *nm[1] = {"x\ny"};
+    CHECK(npz_write(tpath("ctl.npz"), 1, nm, &a, 0, &e) == 0, "%s", e.msg);
+    bb z = {0};
+    read_bytes(tpath("ctl.npz"), &z);
+    if (z.n > 30 + 7 + 300) {
+        z.p[30 + 7 + 200] ^= 1; /* a data byte: CRC mismatch, which names the member */
+        write_bytes(tpath("ctlm.npz"), z.p, z.n);
+        npz_file zf;
+        int rc = npz_read(tpath("ctlm.npz"), &zf, &e);
+        CHECK(rc == AR_EDATA && strstr(e.msg, "ctlm.npz:x\\ny.npy: CRC-32 mismatch") && one_line(e.msg), "member: %s", e.msg);
+    } else {
+        CHECK(0, "ctl.npz is only %zu bytes", z.n);
+    }
+    free(z.p);
+    free(b.p);
+    ar_array_free(&a);
+}
+
 static void expect_npz_error(const void *p, size_t n, const char *fname, const char *needle, const char *what)
 {
     ar_err e = {0};
@@ -830,6 +878,7 @@ int main(int argc, char **argv)
     RUN(test_npz_roundtrip);
     RUN(test_npz_zip64_by_hand);
     RUN(test_bad_npy);
+    RUN(test_header_text_escaped);
     RUN(test_bad_npz);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
