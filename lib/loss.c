@@ -392,6 +392,37 @@ static int64_t id_bound(const int32_t *a, int64_t n)
     return (int64_t)m + 1;
 }
 
+/* Largest item id in pos (B) and negs (B, K) plus one. */
+static int64_t item_bound(const int32_t *pos, const int32_t *negs, int64_t K, int64_t B)
+{
+    int64_t n = id_bound(pos, B);
+    if (K > 0) {
+        int64_t m = id_bound(negs, B * K);
+        if (m > n) n = m;
+    }
+    return n;
+}
+
+/* The calling thread's place in the current team: T threads, this one t. */
+static inline void thread_team(int64_t *T, int64_t *t)
+{
+    *T = 1;
+    *t = 0;
+#ifdef _OPENMP
+    *T = omp_get_num_threads();
+    *t = omp_get_thread_num();
+#endif
+}
+
+/* Static split of n rows over the threads of the current team: [lo, hi). */
+static inline void thread_range(int64_t n, int64_t *lo, int64_t *hi)
+{
+    int64_t T, t;
+    thread_team(&T, &t);
+    *lo = n * t / T;
+    *hi = n * (t + 1) / T;
+}
+
 /* Phase 2: each thread owns a block [lo, hi) of destination rows of Y (nY rows).
  * It counts the (b, j) pairs landing in its block, then (after a prefix sum over
  * threads) copies them, in order and without branches, into its own segment of a
@@ -413,23 +444,16 @@ static void scatter_items(const kern *kn, float *Y, int64_t nY, const float *X, 
         free(lb), free(li), free(lc), free(off);
 #pragma omp parallel
         {
-            int64_t T = 1, t = 0;
-#ifdef _OPENMP
-            T = omp_get_num_threads();
-            t = omp_get_thread_num();
-#endif
-            int64_t lo = nY * t / T, hi = nY * (t + 1) / T;
+            int64_t lo, hi;
+            thread_range(nY, &lo, &hi);
             if (hi > lo) scat_g(Y, lo, hi, X, xidx, pos, negs, K, coef, B, d);
         }
         return;
     }
 #pragma omp parallel
     {
-        int64_t T = 1, t = 0;
-#ifdef _OPENMP
-        T = omp_get_num_threads();
-        t = omp_get_thread_num();
-#endif
+        int64_t T, t;
+        thread_team(&T, &t);
         const uint32_t lo = (uint32_t)(nY * t / T), w = (uint32_t)(nY * (t + 1) / T) - lo;
         int64_t cnt = (uint32_t)pos[0] - lo < w; /* pos, negs counted separately: both vectorise */
         for (int64_t b = 1; b < B; b++) cnt += (uint32_t)pos[b] - lo < w;
@@ -459,12 +483,8 @@ static void scatter_users(float *Y, int64_t nY, const float *G, const int32_t *u
 {
 #pragma omp parallel
     {
-        int64_t T = 1, t = 0;
-#ifdef _OPENMP
-        T = omp_get_num_threads();
-        t = omp_get_thread_num();
-#endif
-        int64_t lo = nY * t / T, hi = nY * (t + 1) / T;
+        int64_t lo, hi;
+        thread_range(nY, &lo, &hi);
         for (int64_t b = 0; b < B; b++) {
             int64_t u = users[b];
             if (u >= lo && u < hi) axpy_g(Y + u * d, 1.0f, G + b * d, d);
@@ -527,8 +547,7 @@ double loss_bpr(const float *Fu, const float *Fi, int64_t d, const int32_t *user
     double loss = 0;
     for (int64_t b = 0; b < B; b++) loss += lb[b];
     kern kn = pick(d);
-    int64_t nI = id_bound(pos, B), nN = id_bound(neg, B);
-    scatter_items(&kn, dFi, nI > nN ? nI : nN, Fu, users, pos, neg, 1, coef, B, d);
+    scatter_items(&kn, dFi, item_bound(pos, neg, 1, B), Fu, users, pos, neg, 1, coef, B, d);
     scatter_users(dFu, id_bound(users, B), gu, users, B, d);
     free(coef);
     free(gu);
@@ -548,6 +567,14 @@ static double l2_row(const float *E, float *dE, int64_t r, int64_t d, float c)
     return s;
 }
 
+/* E (n, d), cnt (n): for every row with cnt[r] > 0, part[r] = cnt[r] |E[r]|^2 and
+ * dE[r] += sc cnt[r] E[r]; part[r] = 0 for the others. */
+static void l2_counted(const float *E, float *dE, const int32_t *cnt, double *part, int64_t n, int64_t d, double sc)
+{
+#pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < n; r++) part[r] = cnt[r] ? l2_row(E, dE, r, d, (float)(sc * cnt[r])) * cnt[r] : 0;
+}
+
 /* Eu (U, d), Ei (I, d); users, pos (B), negs (B, K) or NULL when K == 0.
  * Value wd/(2B) * sum of squared norms over all occurrences; gradient
  * wd/B * count * row for every row that occurs (count = its occurrences). */
@@ -556,11 +583,7 @@ double loss_l2_batch(const float *Eu, const float *Ei, int64_t d, const int32_t 
 {
     if (B <= 0) return 0.0;
     if (K < 0 || !negs) K = 0;
-    int64_t nU = id_bound(users, B), nI = id_bound(pos, B);
-    if (K > 0) {
-        int64_t m = id_bound(negs, B * K);
-        if (m > nI) nI = m;
-    }
+    const int64_t nU = id_bound(users, B), nI = item_bound(pos, negs, K, B);
     int32_t *cu = calloc((size_t)nU, sizeof *cu), *ci = calloc((size_t)nI, sizeof *ci);
     double *su = malloc((size_t)nU * sizeof *su), *si = malloc((size_t)nI * sizeof *si);
     double total = 0;
@@ -581,27 +604,8 @@ double loss_l2_batch(const float *Eu, const float *Ei, int64_t d, const int32_t 
         ci[pos[b]]++;
     }
     for (int64_t k = 0; k < B * K; k++) ci[negs[k]]++;
-    const double sc = wd / (double)B;
-#pragma omp parallel for schedule(static)
-    for (int64_t r = 0; r < nU; r++) {
-        su[r] = 0;
-        if (!cu[r]) continue;
-        const float *e = Eu + r * d;
-        double s = 0;
-        for (int64_t i = 0; i < d; i++) s += (double)e[i] * e[i];
-        su[r] = s * cu[r];
-        axpy_g(dEu + r * d, (float)(sc * cu[r]), e, d);
-    }
-#pragma omp parallel for schedule(static)
-    for (int64_t r = 0; r < nI; r++) {
-        si[r] = 0;
-        if (!ci[r]) continue;
-        const float *e = Ei + r * d;
-        double s = 0;
-        for (int64_t i = 0; i < d; i++) s += (double)e[i] * e[i];
-        si[r] = s * ci[r];
-        axpy_g(dEi + r * d, (float)(sc * ci[r]), e, d);
-    }
+    l2_counted(Eu, dEu, cu, su, nU, d, wd / (double)B);
+    l2_counted(Ei, dEi, ci, si, nI, d, wd / (double)B);
     for (int64_t r = 0; r < nU; r++) total += su[r];
     for (int64_t r = 0; r < nI; r++) total += si[r];
     free(cu);
@@ -693,12 +697,7 @@ double loss_infonce(const float *Nu, const float *Ni, int64_t d, const int32_t *
     }
     double loss = 0;
     for (int64_t b = 0; b < B; b++) loss += lb[b];
-    int64_t nI = id_bound(pos, B);
-    if (K > 0) {
-        int64_t m = id_bound(negs, B * K);
-        if (m > nI) nI = m;
-    }
-    scatter_items(&kn, dNi, nI, Nu, users, pos, K > 0 ? negs : pos, K, coef, B, d);
+    scatter_items(&kn, dNi, item_bound(pos, negs, K, B), Nu, users, pos, K > 0 ? negs : pos, K, coef, B, d);
     scatter_users(dNu, id_bound(users, B), gu, users, B, d);
     free(coef);
     free(gu);
@@ -799,18 +798,6 @@ AVX2 static void normb_a(const float *Y, const float *norms, const float *dY, in
     }
 }
 #endif
-
-/* Static split of n rows over the threads of the current team: [lo, hi). */
-static inline void thread_range(int64_t n, int64_t *lo, int64_t *hi)
-{
-    int64_t T = 1, t = 0;
-#ifdef _OPENMP
-    T = omp_get_num_threads();
-    t = omp_get_thread_num();
-#endif
-    *lo = n * t / T;
-    *hi = n * (t + 1) / T;
-}
 
 /* X, Y (n, d), norms (n). Y may equal X. */
 void l2norm_rows(const float *X, int64_t n, int64_t d, float *Y, float *norms)
