@@ -573,52 +573,55 @@ void csr_propagate_naive(const csr *A, const float *E, int64_t d, int L, float *
 /* ------------------------------------------------- restricted propagation */
 
 /* Training reads F only at a few rows S (the batch) and gets dF nonzero only
- * there; csr_propagate_sel/csr_propagate_back_sel compute exactly the values
- * csr_propagate would, restricted to what is needed:
- *   forward:  layer l at rows R_l = S u N(R_{l+1}) (R_L = S): the rows within
- *             L - l hops of S; F only at S;
- *   backward: layer l has nonzero rows only in C_l = N(C_{l-1}) (C_0 = S), and
- *             row r of layer l gathers only its columns in C_{l-1}.
+ * there. csr_propagate_sel / csr_propagate_back_sel compute exactly the values
+ * csr_propagate would, skipping work that cannot matter:
+ *   forward:  layer l is needed only on the rows within L - l hops of S (found by
+ *             a breadth-first search); a layer that needs most rows runs the plain
+ *             kernel over all rows, then updates F on S; the last layer computes
+ *             the rows of S only. F is written on S only.
+ *   backward: layer 1 (A dF) gathers, for each row, only its columns in S (the
+ *             other rows of dF are +0); layers 2..L are the full kernel.
  * Every computed row runs the same operations in the same order as the full
- * kernel. A skipped term a * (+0) (column outside C_{l-1}: that row of the
- * previous layer is exactly +0 when A's values are finite) would add +0 to the
- * accumulator, which changes nothing but a -0 into +0: the kernels replay that
- * as an explicit "+ 0" wherever skipped terms were, and a dE row holding a -0
- * gets the "+ 0" of a layer that does not reach it. So results are bit-identical
- * to csr_propagate (for both SIMD levels and any d), which the unit tests check.
+ * kernel. A skipped term a * (+0) (a finite and non-negative) adds +0 to the
+ * accumulator, which changes nothing but a -0 into +0: the kernels replay it as
+ * an explicit "+ 0" wherever skipped terms were. So results are bit-identical to
+ * csr_propagate (for both SIMD levels and any d), which the unit tests check.
  * Requirements (csr_sel_init checks them): A square, values finite with the sign
  * bit clear (the normalised adjacency), nnz < 2^31. */
 
 #define SEL_KBLK 4096 /* gathered terms per pass-1/pass-2 block */
 #define SEL_RBLK 1024 /* rows per block */
+#define SEL_MAXHOPS 250
 
 typedef struct sel_ent {
     uint32_t c; /* column; top bit: skipped terms come before this one */
     float a;
 } sel_ent;
 
-enum { SR_S = 1, SR_HIT = 2, SR_TRAIL = 4 };
+enum { SR_S = 1, SR_TRAIL = 2 };
 typedef struct sel_row {
     int32_t r;
     uint32_t k0, n; /* its terms: ent[k0 .. k0+n) */
-    uint32_t fl;    /* SR_* */
+    uint32_t fl;    /* SR_S: row of S; SR_TRAIL: skipped terms after the last one */
 } sel_row;
 
 typedef struct sel_buf {
-    sel_ent *ent; /* SEL_KBLK + max row degree */
+    sel_ent *ent;  /* SEL_KBLK + max row degree */
     sel_row *rows; /* SEL_RBLK */
 } sel_buf;
 
 struct csr_sel {
     const csr *A;
     int64_t N, maxdeg;
-    uint8_t *mark;   /* (N) 1 + hops from S for rows near S (1 = in S), 0 = farther/unknown */
-    int32_t *vis;    /* rows with mark != 0: S first (nS), then by hops */
+    uint8_t *mark;  /* (N) 1 + hops from S for rows found so far (1 = in S), else 0 */
+    uint64_t *sbit; /* (N/64) bit r: row r in S (an L1-sized copy of mark == 1) */
+    int32_t *srt;   /* rows of S in increasing order (valid when srt_ok) */
+    int srt_ok;
+    int32_t *vis;   /* rows with mark != 0: S first, then by hops */
     int64_t nS, nvis;
-    int bfs_hops;    /* hops explored (-1: not yet) */
-    int bfs_cut;     /* 1: stopped early: rows beyond bfs_hops are all treated as near */
-    uint8_t *cm[2];  /* (N) backward: rows of C_l, alternating */
-    uint8_t *nz;     /* (N) backward: dE row holds a -0 */
+    int64_t hopend[SEL_MAXHOPS + 1]; /* vis[0 .. hopend[h]) = rows within h hops */
+    int bfs_hops;   /* hops explored */
+    int bfs_cut;    /* 1: stopped early; rows farther than bfs_hops are not known */
     int nbuf;
     sel_buf *buf;
 };
@@ -649,19 +652,17 @@ int csr_sel_init(csr_sel **out, const csr *A, ar_err *e)
     s->A = A;
     s->N = A->nrows;
     s->maxdeg = maxdeg;
-    s->bfs_hops = -1;
     s->mark = ar_calloc(N + 1, 1, e);
     s->vis = s->mark ? ar_malloc((N + 1) * sizeof *s->vis, e) : NULL;
-    s->cm[0] = s->vis ? ar_calloc(N + 1, 1, e) : NULL;
-    s->cm[1] = s->cm[0] ? ar_calloc(N + 1, 1, e) : NULL;
-    s->nz = s->cm[1] ? ar_calloc(N + 1, 1, e) : NULL;
+    s->srt = s->vis ? ar_malloc((N + 1) * sizeof *s->srt, e) : NULL;
+    s->sbit = s->srt ? ar_calloc(N / 64 + 1, sizeof *s->sbit, e) : NULL;
 #ifdef _OPENMP
     s->nbuf = omp_get_max_threads();
 #else
     s->nbuf = 1;
 #endif
     if (s->nbuf < 1) s->nbuf = 1;
-    s->buf = s->nz ? ar_calloc((size_t)s->nbuf, sizeof *s->buf, e) : NULL;
+    s->buf = s->sbit ? ar_calloc((size_t)s->nbuf, sizeof *s->buf, e) : NULL;
     int ok = s->buf != NULL;
     for (int t = 0; ok && t < s->nbuf; t++) {
         s->buf[t].ent = ar_malloc((size_t)(SEL_KBLK + maxdeg) * sizeof(sel_ent), e);
@@ -687,26 +688,29 @@ void csr_sel_free(csr_sel *s)
     free(s->buf);
     free(s->mark);
     free(s->vis);
-    free(s->cm[0]);
-    free(s->cm[1]);
-    free(s->nz);
+    free(s->srt);
+    free(s->sbit);
     free(s);
 }
 
-/* Forget the rows found by a neighbourhood search (keep S). */
+/* Forget the rows found by the neighbourhood search (keep S). */
 static void sel_drop_bfs(csr_sel *s)
 {
     for (int64_t i = s->nS; i < s->nvis; i++) s->mark[s->vis[i]] = 0;
     s->nvis = s->nS;
-    s->bfs_hops = -1;
+    s->hopend[0] = s->nS;
+    s->bfs_hops = 0;
     s->bfs_cut = 0;
 }
 
 void csr_sel_clear(csr_sel *s)
 {
+    for (int64_t i = 0; i < s->nS; i++) s->sbit[s->vis[i] >> 6] = 0;
     for (int64_t i = 0; i < s->nvis; i++) s->mark[s->vis[i]] = 0;
+    s->srt_ok = 0;
     s->nS = s->nvis = 0;
-    s->bfs_hops = -1;
+    s->hopend[0] = 0;
+    s->bfs_hops = 0;
     s->bfs_cut = 0;
 }
 
@@ -720,30 +724,34 @@ int csr_sel_add(csr_sel *s, const int32_t *ids, int64_t n, int64_t offset, ar_er
                            ids[i], (long long)offset, (long long)s->N);
         if (!s->mark[r]) {
             s->mark[r] = 1;
+            s->sbit[r >> 6] |= (uint64_t)1 << (r & 63);
             s->vis[s->nvis++] = (int32_t)r;
         }
     }
     s->nS = s->nvis;
+    s->srt_ok = 0;
+    s->hopend[0] = s->nS;
     return AR_OK;
 }
 
 int64_t csr_sel_count(const csr_sel *s) { return s->nS; }
 
-/* Rows within `hops` hops of S get mark = 1 + hops. Stops early (bfs_cut) once
- * half the rows are reached: the remaining layers then simply compute all rows,
- * which gives the same values. */
+/* Rows within `hops` hops of S get mark = 1 + their distance. Stops early
+ * (bfs_cut) once half the rows are reached, or are likely to be reached by the
+ * next hop (judged from the frontier's degrees, before scanning it): the layers
+ * that would need the farther rows then simply compute all rows, which gives
+ * the same values. */
 static void sel_bfs(csr_sel *s, int hops)
 {
-    if (s->bfs_hops < 0) s->bfs_hops = 0;
     const int64_t *ip = s->A->indptr;
     const int32_t *ix = s->A->indices;
-    int64_t lo = 0, hi = s->nvis; /* frontier: rows at bfs_hops hops */
-    if (s->bfs_hops > 0) {
-        lo = s->nvis;
-        while (lo > 0 && s->mark[s->vis[lo - 1]] == s->bfs_hops + 1) lo--;
-    }
+    if (hops > SEL_MAXHOPS) hops = SEL_MAXHOPS;
     while (s->bfs_hops < hops && !s->bfs_cut) {
-        if (2 * s->nvis >= s->N) {
+        const int64_t lo = s->bfs_hops ? s->hopend[s->bfs_hops - 1] : 0, hi = s->nvis;
+        double terms = 0; /* the next hop's candidates, as if drawn at random */
+        for (int64_t i = lo; i < hi; i++) terms += (double)(ip[s->vis[i] + 1] - ip[s->vis[i]]);
+        const double likely = (double)s->nvis + (double)s->N * (1.0 - exp(-terms / (double)s->N));
+        if (2 * s->nvis >= s->N || likely >= 0.6 * (double)s->N || s->bfs_hops + 1 >= SEL_MAXHOPS) {
             s->bfs_cut = 1;
             break;
         }
@@ -758,80 +766,74 @@ static void sel_bfs(csr_sel *s, int hops)
                 }
             }
         }
-        lo = hi;
-        hi = s->nvis;
         s->bfs_hops++;
+        s->hopend[s->bfs_hops] = s->nvis;
     }
 }
 
-/* One layer of the restricted forward or backward pass. */
+/* One restricted layer: forward (rows within some hops of S) or backward layer 1
+ * (every row, gathering only the columns in S). */
 typedef struct sel_job {
     const csr *A;
-    const float *X;  /* (N, d) previous layer */
+    const float *X; /* (N, d) previous layer: E, T, or dF */
     int64_t d;
-    int layer, L, bwd;
-    float s;         /* 1/(L+1) */
-    float *T;        /* this layer's rows are stored here (NULL at the last layer) */
+    int layer, bwd;
+    float s;        /* 1/(L+1) */
+    float *T;       /* the rows computed are stored here (NULL at the last layer) */
     const uint8_t *mark;
-    /* forward: rows with mark in [1, near] (any row when near < 0) are computed;
-     * F[r] (r in S) = c*(layer 1 ? E : F)[r] + s*acc */
+    const uint64_t *sbit;
+    /* forward: rows with mark in [1, near]; F[r] (r in S) = c*(layer 1 ? E : F)[r] + s*acc */
     int near;
     float *F;
     const float *E;
-    /* backward: column c is gathered when cin[c] == 1; cout[r] = row r has one
-     * (NULL at the last layer); dE (N, d) updated; nz per row */
-    const uint8_t *cin;
-    uint8_t *cout;
-    uint8_t *nz;
+    /* forward: the F updates of the 1 or 2 plain layers just before this one,
+     * from their stored rows pend[] (first of them: layer pfirst), come first */
+    int npend, pfirst;
+    const float *pend[2];
+    /* backward: dE[r] = s*dF'[r] + s*acc (dF' = dF on S, +0 elsewhere) */
     const float *dF;
     float *dE;
 } sel_job;
 
-/* Pass 1 over rows [r, r1): collect the rows this layer touches and their
+/* Pass 1 over rows [r, r1): collect the rows this layer computes and their
  * gathered terms into b, stopping when a block is full; returns the next row. */
 static int64_t sel_collect(const sel_job *j, sel_buf *b, int64_t r, int64_t r1, int64_t *nrows)
 {
     const int64_t *ip = j->A->indptr;
     const int32_t *ix = j->A->indices;
     const float *av = j->A->data;
+    const uint8_t *mark = j->mark;
+    const uint64_t *sbit = j->sbit;
     int64_t nr = 0;
     uint32_t ne = 0;
     for (; r < r1 && nr < SEL_RBLK && ne < SEL_KBLK; r++) {
         const int64_t kb = ip[r], ke = ip[r + 1];
-        const int inS = j->mark[r] == 1;
+        const uint32_t inS = (sbit[r >> 6] >> (r & 63)) & 1 ? SR_S : 0;
         sel_row *q = &b->rows[nr];
-        if (!j->bwd) {
-            if (j->near >= 0 && !(j->mark[r] && j->mark[r] <= j->near)) continue;
-            for (int64_t k = kb; k < ke; k++) {
-                b->ent[ne + (k - kb)].c = (uint32_t)ix[k];
-                b->ent[ne + (k - kb)].a = av[k];
-            }
-            q->r = (int32_t)r;
-            q->k0 = ne;
-            q->n = (uint32_t)(ke - kb);
-            q->fl = SR_HIT | (inS ? SR_S : 0);
-            ne += (uint32_t)(ke - kb);
-            nr++;
-            continue;
-        }
-        /* backward: keep the terms whose column is in C_{l-1}, branch-free */
-        const uint8_t *cin = j->cin;
-        uint32_t n = 0, gap = 0;
         sel_ent *en = b->ent + ne;
-        for (int64_t k = kb; k < ke; k++) {
-            const uint32_t c = (uint32_t)ix[k];
-            const uint32_t h = cin[c] == 1;
-            en[n].c = c | (gap << 31);
-            en[n].a = av[k];
-            n += h;
-            gap = h ^ 1u;
+        uint32_t n = 0, gap = 0;
+        if (!j->bwd) {
+            if (!(mark[r] && mark[r] <= j->near)) continue;
+            for (int64_t k = kb; k < ke; k++) {
+                en[k - kb].c = (uint32_t)ix[k];
+                en[k - kb].a = av[k];
+            }
+            n = (uint32_t)(ke - kb);
+        } else {
+            /* keep the terms whose column is in S, branch-free */
+            for (int64_t k = kb; k < ke; k++) {
+                const uint32_t c = (uint32_t)ix[k];
+                const uint32_t h = (uint32_t)(sbit[c >> 6] >> (c & 63)) & 1u;
+                en[n].c = c | (gap << 31);
+                en[n].a = av[k];
+                n += h;
+                gap = h ^ 1u;
+            }
         }
-        if (j->cout) j->cout[r] = n > 0;
-        if (!(n > 0 || j->layer == 1 || j->nz[r])) continue;
         q->r = (int32_t)r;
         q->k0 = ne;
         q->n = n;
-        q->fl = (n ? SR_HIT : 0) | (inS ? SR_S : 0) | (gap && n ? SR_TRAIL : 0);
+        q->fl = inS | (gap && n ? SR_TRAIL : 0);
         ne += n;
         nr++;
     }
@@ -839,38 +841,41 @@ static int64_t sel_collect(const sel_job *j, sel_buf *b, int64_t r, int64_t r1, 
     return r;
 }
 
-/* Portable epilogue operations on columns [j0, j0+w): T store, then
- * out = c*S + alpha*acc exactly as epilogue() computes it. */
-static inline void sel_epi_plain(const sel_job *j, const sel_row *q, int64_t j0, int64_t w, const float *acc,
-                                 int *negz)
+/* Portable epilogue on columns [j0, j0+w): T store, then out = c*S + alpha*acc
+ * exactly as epilogue() computes it. */
+static inline void sel_epi_plain(const sel_job *j, int64_t r, uint32_t fl, int64_t j0, int64_t w, const float *acc)
 {
-    const int64_t off = (int64_t)q->r * j->d + j0;
-    if (j->T && (q->fl & SR_HIT)) memcpy(j->T + off, acc, (size_t)w * sizeof *acc);
+    const int64_t off = r * j->d + j0;
+    if (j->T) memcpy(j->T + off, acc, (size_t)w * sizeof *acc);
     const float al = j->s;
     if (!j->bwd) {
-        if (!(q->fl & SR_S)) return;
+        if (!(fl & SR_S)) return;
+        float *f = j->F + off;
+        if (j->npend) {
+            const float c0 = j->pfirst == 1 ? j->s : 1.0f, c = 1.0f;
+            const float *s0 = (j->pfirst == 1 ? j->E : j->F) + off, *p0 = j->pend[0] + off;
+            const float *p1 = j->npend > 1 ? j->pend[1] + off : NULL;
+            for (int64_t t = 0; t < w; t++) {
+                float v = c0 * s0[t] + al * p0[t];
+                if (p1) v = c * v + al * p1[t];
+                f[t] = c * v + al * acc[t];
+            }
+            return;
+        }
         const float c = j->layer == 1 ? j->s : 1.0f;
         const float *sv = (j->layer == 1 ? j->E : j->F) + off;
-        float *f = j->F + off;
         for (int64_t t = 0; t < w; t++) f[t] = c * sv[t] + al * acc[t];
         return;
     }
+    const float c = j->s;
     float *f = j->dE + off;
-    if (j->layer == 1) {
-        const float c = j->s;
-        if (q->fl & SR_S) {
-            const float *sv = j->dF + off;
-            for (int64_t t = 0; t < w; t++) f[t] = c * sv[t] + al * acc[t];
-        } else {
-            const float z = 0.0f;
-            for (int64_t t = 0; t < w; t++) f[t] = c * z + al * acc[t];
-        }
+    if (fl & SR_S) {
+        const float *sv = j->dF + off;
+        for (int64_t t = 0; t < w; t++) f[t] = c * sv[t] + al * acc[t];
     } else {
-        const float c = 1.0f;
-        for (int64_t t = 0; t < w; t++) f[t] = c * f[t] + al * acc[t];
+        const float z = 0.0f;
+        for (int64_t t = 0; t < w; t++) f[t] = c * z + al * acc[t];
     }
-    for (int64_t t = 0; t < w; t++)
-        if (f[t] == 0.0f && signbit(f[t])) *negz = 1;
 }
 
 /* Pass 2, portable: per column a chain acc += a*x (as rows_portable_w). */
@@ -881,7 +886,6 @@ static void sel_rows_portable(const sel_job *j, const sel_buf *b, int64_t nr)
     for (int64_t i = 0; i < nr; i++) {
         const sel_row *q = &b->rows[i];
         const sel_ent *en = b->ent + q->k0;
-        int negz = 0;
         for (int64_t j0 = 0; j0 < d; j0 += CSR_BLOCK) {
             const int64_t w = d - j0 < CSR_BLOCK ? d - j0 : CSR_BLOCK;
             for (int64_t t = 0; t < w; t++) acc[t] = 0.0f;
@@ -894,9 +898,8 @@ static void sel_rows_portable(const sel_job *j, const sel_buf *b, int64_t nr)
             }
             if (q->fl & SR_TRAIL)
                 for (int64_t t = 0; t < w; t++) acc[t] += 0.0f;
-            sel_epi_plain(j, q, j0, w, acc, &negz);
+            sel_epi_plain(j, q->r, q->fl, j0, w, acc);
         }
-        if (j->bwd) j->nz[q->r] = (uint8_t)negz;
     }
 }
 
@@ -910,7 +913,6 @@ __attribute__((target("avx2,fma"))) static void sel_rows_avx2_any(const sel_job 
     for (int64_t i = 0; i < nr; i++) {
         const sel_row *q = &b->rows[i];
         const sel_ent *en = b->ent + q->k0;
-        int negz = 0;
         for (int64_t j0 = 0; j0 < d; j0 += CSR_BLOCK) {
             const int64_t w = d - j0 < CSR_BLOCK ? d - j0 : CSR_BLOCK, w8 = w - w % 8;
             for (int64_t t = 0; t < w; t++) acc[t] = 0.0f;
@@ -926,22 +928,71 @@ __attribute__((target("avx2,fma"))) static void sel_rows_avx2_any(const sel_job 
             }
             if (q->fl & SR_TRAIL)
                 for (int64_t t = 0; t < w; t++) acc[t] += 0.0f;
-            sel_epi_plain(j, q, j0, w, acc, &negz);
+            sel_epi_plain(j, q->r, q->fl, j0, w, acc);
         }
-        if (j->bwd) j->nz[q->r] = (uint8_t)negz;
     }
 }
 
-/* Pass 2, AVX2, d = 64: as rows_avx2_64 (8 ymm accumulators, FMA epilogue),
- * prefetching CSR_PF terms ahead across rows. */
+/* d = 64 epilogue of row r from acc (8 ymm): T store, F or dE update with the
+ * FMA epilogue of rows_avx2_64. */
+__attribute__((target("avx2,fma"))) static inline void sel_epi_64(const sel_job *j, int64_t r, uint32_t fl,
+                                                                   const __m256 *acc)
+{
+    const __m256 va = _mm256_set1_ps(j->s), zero = _mm256_setzero_ps();
+    const int64_t off = r * 64;
+    if (j->T)
+        for (int t = 0; t < 8; t++) _mm256_storeu_ps(j->T + off + 8 * t, acc[t]);
+    if (!j->bwd) {
+        if (!(fl & SR_S)) return;
+        if (j->npend) {
+            const __m256 c0 = _mm256_set1_ps(j->pfirst == 1 ? j->s : 1.0f), one = _mm256_set1_ps(1.0f);
+            const float *s0 = (j->pfirst == 1 ? j->E : j->F) + off, *p0 = j->pend[0] + off;
+            const float *p1 = j->npend > 1 ? j->pend[1] + off : NULL;
+            float *f = j->F + off;
+            for (int t = 0; t < 8; t++) {
+                __m256 v = _mm256_fmadd_ps(va, _mm256_loadu_ps(p0 + 8 * t), _mm256_mul_ps(c0, _mm256_loadu_ps(s0 + 8 * t)));
+                if (p1) v = _mm256_fmadd_ps(va, _mm256_loadu_ps(p1 + 8 * t), _mm256_mul_ps(one, v));
+                _mm256_storeu_ps(f + 8 * t, _mm256_fmadd_ps(va, acc[t], _mm256_mul_ps(one, v)));
+            }
+            return;
+        }
+        const __m256 vc = _mm256_set1_ps(j->layer == 1 ? j->s : 1.0f);
+        const float *sv = (j->layer == 1 ? j->E : j->F) + off;
+        float *f = j->F + off;
+        for (int t = 0; t < 8; t++)
+            _mm256_storeu_ps(f + 8 * t, _mm256_fmadd_ps(va, acc[t], _mm256_mul_ps(vc, _mm256_loadu_ps(sv + 8 * t))));
+        return;
+    }
+    const __m256 vc = _mm256_set1_ps(j->s);
+    const float *sv = (fl & SR_S) ? j->dF + off : NULL;
+    float *f = j->dE + off;
+    for (int t = 0; t < 8; t++)
+        _mm256_storeu_ps(f + 8 * t,
+                         _mm256_fmadd_ps(va, acc[t], _mm256_mul_ps(vc, sv ? _mm256_loadu_ps(sv + 8 * t) : zero)));
+}
+
+#ifndef SEL_PFROW
+#define SEL_PFROW 6 /* rows ahead whose scattered epilogue rows are prefetched */
+#endif
+
+/* Pass 2, AVX2, d = 64: as rows_avx2_64 (8 ymm accumulators), prefetching CSR_PF
+ * terms ahead across rows. */
 __attribute__((target("avx2,fma"))) static void sel_rows_avx2_64(const sel_job *j, const sel_buf *b, int64_t nr)
 {
     const float *X = j->X;
-    const __m256 va = _mm256_set1_ps(j->s), zero = _mm256_setzero_ps();
-    const __m256i mz = _mm256_set1_epi32((int)0x80000000u);
+    const __m256 zero = _mm256_setzero_ps();
     const uint32_t nall = nr ? b->rows[nr - 1].k0 + b->rows[nr - 1].n : 0;
     for (int64_t i = 0; i < nr; i++) {
         const sel_row *q = &b->rows[i];
+        if (!j->bwd && i + SEL_PFROW < nr && (b->rows[i + SEL_PFROW].fl & SR_S)) {
+            /* the scattered rows the epilogue of a row of S reads */
+            const int64_t o = (int64_t)b->rows[i + SEL_PFROW].r * 64;
+            for (int t = 0; t < 64; t += 16) {
+                _mm_prefetch((const char *)(j->F + o + t), _MM_HINT_T0);
+                if (j->layer == 1 || j->pfirst == 1) _mm_prefetch((const char *)(j->E + o + t), _MM_HINT_T0);
+                for (int p = 0; p < j->npend; p++) _mm_prefetch((const char *)(j->pend[p] + o + t), _MM_HINT_T0);
+            }
+        }
         __m256 a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero, a6 = zero, a7 = zero;
         const uint32_t ke = q->k0 + q->n;
         for (uint32_t k = q->k0; k < ke; k++) {
@@ -977,42 +1028,38 @@ __attribute__((target("avx2,fma"))) static void sel_rows_avx2_64(const sel_job *
         __m256 acc[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
         if (q->fl & SR_TRAIL)
             for (int t = 0; t < 8; t++) acc[t] = _mm256_add_ps(acc[t], zero);
-        const int64_t off = (int64_t)q->r * 64;
-        if (j->T && (q->fl & SR_HIT))
-            for (int t = 0; t < 8; t++) _mm256_storeu_ps(j->T + off + 8 * t, acc[t]);
-        if (!j->bwd) {
-            if (!(q->fl & SR_S)) continue;
-            const __m256 vc = _mm256_set1_ps(j->layer == 1 ? j->s : 1.0f);
-            const float *sv = (j->layer == 1 ? j->E : j->F) + off;
-            float *f = j->F + off;
-            for (int t = 0; t < 8; t++)
-                _mm256_storeu_ps(f + 8 * t,
-                                 _mm256_fmadd_ps(va, acc[t], _mm256_mul_ps(vc, _mm256_loadu_ps(sv + 8 * t))));
-            continue;
-        }
-        float *f = j->dE + off;
-        __m256i any = _mm256_setzero_si256();
-        if (j->layer == 1) {
-            const __m256 vc = _mm256_set1_ps(j->s);
-            const float *sv = (q->fl & SR_S) ? j->dF + off : NULL;
-            for (int t = 0; t < 8; t++) {
-                const __m256 o =
-                    _mm256_fmadd_ps(va, acc[t], _mm256_mul_ps(vc, sv ? _mm256_loadu_ps(sv + 8 * t) : zero));
-                _mm256_storeu_ps(f + 8 * t, o);
-                any = _mm256_or_si256(any, _mm256_cmpeq_epi32(_mm256_castps_si256(o), mz));
-            }
-        } else {
-            const __m256 vc = _mm256_set1_ps(1.0f);
-            for (int t = 0; t < 8; t++) {
-                const __m256 o = _mm256_fmadd_ps(va, acc[t], _mm256_mul_ps(vc, _mm256_loadu_ps(f + 8 * t)));
-                _mm256_storeu_ps(f + 8 * t, o);
-                any = _mm256_or_si256(any, _mm256_cmpeq_epi32(_mm256_castps_si256(o), mz));
-            }
-        }
-        j->nz[q->r] = (uint8_t)!_mm256_testz_si256(any, any);
+        sel_epi_64(j, q->r, q->fl, acc);
     }
 }
+
+/* F update of row r of S after a plain forward layer that stored acc in j->T. */
+__attribute__((target("avx2,fma"))) static void sel_update_64(const sel_job *j, int64_t r)
+{
+    __m256 acc[8];
+    for (int t = 0; t < 8; t++) acc[t] = _mm256_loadu_ps(j->T + r * 64 + 8 * t);
+    sel_job k = *j;
+    k.T = NULL;
+    sel_epi_64(&k, r, SR_S, acc);
+}
 #endif
+
+static void sel_update(const sel_job *j, int simd, int64_t r)
+{
+#if CSR_HAVE_X86
+    if (simd == SIMD_AVX2 && j->d == 64) {
+        sel_update_64(j, r);
+        return;
+    }
+#else
+    (void)simd;
+#endif
+    sel_job k = *j;
+    k.T = NULL;
+    for (int64_t j0 = 0; j0 < j->d; j0 += CSR_BLOCK) {
+        const int64_t w = j->d - j0 < CSR_BLOCK ? j->d - j0 : CSR_BLOCK;
+        sel_epi_plain(&k, r, SR_S, j0, w, j->T + r * j->d + j0);
+    }
+}
 
 static void sel_run_rows(const sel_job *j, int simd, sel_buf *b, int64_t r0, int64_t r1)
 {
@@ -1049,34 +1096,6 @@ static int thread_id(void)
 #endif
 }
 
-/* Layers 1..L of a restricted pass; job fields per layer filled by the callers. */
-static void sel_layers(csr_sel *s, sel_job *base, int L, float *tmp1, float *tmp2, int64_t d, int bwd)
-{
-    const csr *A = s->A;
-    float *tb[2] = {tmp1, tmp2};
-    const int simd = simd_level();
-    const int nt = sel_threads(s, d);
-    const int64_t nch = n_chunks(A, nt);
-    const float *X0 = base->X;
-#pragma omp parallel num_threads(nt) if (nt > 1)
-    for (int l = 1; l <= L; l++) {
-        sel_job j = *base;
-        j.layer = l;
-        j.X = l == 1 ? X0 : tb[(l - 2) % 2];
-        j.T = l < L ? tb[(l - 1) % 2] : NULL;
-        if (bwd) {
-            j.cin = l == 1 ? s->mark : s->cm[(l - 1) % 2];
-            j.cout = l < L ? s->cm[l % 2] : NULL;
-        } else {
-            /* rows within L - l hops of S: mark <= L - l + 1 */
-            j.near = (s->bfs_cut && L - l > s->bfs_hops) ? -1 : L - l + 1;
-        }
-        sel_buf *b = &s->buf[thread_id()];
-#pragma omp for schedule(dynamic, 1)
-        for (int64_t ch = 0; ch < nch; ch++) sel_run_rows(&j, simd, b, part_start(A, ch, nch), part_start(A, ch + 1, nch));
-    }
-}
-
 /* F rows of S as csr_propagate computes them; other rows of F are not written. */
 void csr_propagate_sel(csr_sel *s, const float *E, int64_t d, int L, float *F, float *tmp1, float *tmp2)
 {
@@ -1086,18 +1105,75 @@ void csr_propagate_sel(csr_sel *s, const float *E, int64_t d, int L, float *F, f
             memcpy(F + (int64_t)s->vis[i] * d, E + (int64_t)s->vis[i] * d, (size_t)d * sizeof *F);
         return;
     }
-    if (s->bfs_hops < L - 1 && !s->bfs_cut) sel_bfs(s, L - 1);
-    sel_job j;
-    memset(&j, 0, sizeof j);
-    j.A = s->A;
-    j.X = E;
-    j.d = d;
-    j.L = L;
-    j.s = 1.0f / (float)(L + 1);
-    j.mark = s->mark;
-    j.F = F;
-    j.E = E;
-    sel_layers(s, &j, L, tmp1, tmp2, d, 0);
+    sel_bfs(s, L - 1);
+    const csr *A = s->A;
+    float *tb[2] = {tmp1, tmp2};
+    const int simd = simd_level();
+    const int nt = sel_threads(s, d);
+    const int64_t nch = n_chunks(A, nt);
+    const int64_t nS = s->nS;
+    if (!s->srt_ok) { /* S in row order: the F updates below then stream */
+        int64_t n = 0;
+        for (int64_t w = 0; w <= (s->N - 1) / 64; w++)
+            for (uint64_t m = s->sbit[w]; m; m &= m - 1) s->srt[n++] = (int32_t)(64 * w + __builtin_ctzll(m));
+        s->srt_ok = 1;
+    }
+    const int32_t *S = s->srt;
+    /* layer l needs the rows within L - l hops; when they are unknown (search cut)
+     * or at least half of all rows, a layer l < L runs the plain kernel on all rows */
+#define SEL_PLAIN(l) ((l) >= 1 && (l) < L && (L - (l) > s->bfs_hops || 2 * s->hopend[L - (l)] >= s->N))
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    for (int l = 1; l <= L; l++) {
+        sel_job j;
+        memset(&j, 0, sizeof j);
+        j.A = A;
+        j.X = l == 1 ? E : tb[(l - 2) % 2];
+        j.d = d;
+        j.layer = l;
+        j.s = 1.0f / (float)(L + 1);
+        j.T = l < L ? tb[(l - 1) % 2] : NULL;
+        j.mark = s->mark;
+        j.sbit = s->sbit;
+        j.near = L - l + 1;
+        j.F = F;
+        j.E = E;
+        if (SEL_PLAIN(l)) {
+            const spmm_job pj = {A, j.X, d, j.T, NULL, NULL, 0.0f, 1.0f};
+#pragma omp for schedule(dynamic, 1)
+            for (int64_t ch = 0; ch < nch; ch++) run_rows(&pj, simd, part_start(A, ch, nch), part_start(A, ch + 1, nch));
+            /* this layer's share of F on the rows of S, from the stored acc: done by
+             * the next restricted layer while the rows are still stored (it is the
+             * next layer, or the last one right after the next) */
+            if (!SEL_PLAIN(l + 1) || l + 2 == L) continue;
+#pragma omp for schedule(static)
+            for (int64_t i = 0; i < nS; i++) {
+                if (i + SEL_PFROW < nS) { /* scattered rows: fetch a few ahead */
+                    const int64_t o = (int64_t)S[i + SEL_PFROW] * d;
+                    for (int64_t t = 0; t < d; t += 16) {
+                        __builtin_prefetch(j.T + o + t);
+                        __builtin_prefetch((l == 1 ? E : F) + o + t);
+                    }
+                }
+                sel_update(&j, simd, S[i]);
+            }
+            continue;
+        }
+        if (SEL_PLAIN(l - 1)) { /* the F updates left by plain layers */
+            j.pfirst = l - 1;
+            j.npend = 1;
+            j.pend[0] = j.X;
+            if (l == L && SEL_PLAIN(l - 2)) {
+                j.pfirst = l - 2;
+                j.npend = 2;
+                j.pend[0] = tb[(l - 3) % 2];
+                j.pend[1] = j.X;
+            }
+        }
+        sel_buf *b = &s->buf[thread_id()];
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t ch = 0; ch < nch; ch++) sel_run_rows(&j, simd, b, part_start(A, ch, nch), part_start(A, ch + 1, nch));
+    }
+#undef SEL_PLAIN
 }
 
 /* dE (N, d) = csr_propagate(A, dF') with dF' = dF on the rows of S and +0 elsewhere
@@ -1111,19 +1187,38 @@ void csr_propagate_back_sel(csr_sel *s, const float *dF, int64_t d, int L, float
             memcpy(dE + (int64_t)s->vis[i] * d, dF + (int64_t)s->vis[i] * d, (size_t)d * sizeof *dE);
         return;
     }
-    sel_job j;
-    memset(&j, 0, sizeof j);
-    j.A = s->A;
-    j.X = dF;
-    j.d = d;
-    j.L = L;
-    j.bwd = 1;
-    j.s = 1.0f / (float)(L + 1);
-    j.mark = s->mark;
-    j.nz = s->nz;
-    j.dF = dF;
-    j.dE = dE;
-    sel_layers(s, &j, L, tmp1, tmp2, d, 1);
+    const csr *A = s->A;
+    float *tb[2] = {tmp1, tmp2};
+    const int simd = simd_level();
+    const int nt = sel_threads(s, d);
+    const int64_t nch = n_chunks(A, nt);
+    const float sc = 1.0f / (float)(L + 1);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        /* layer 1: G1 = A dF' (stored whole: +0 where no column is in S) */
+        sel_job j;
+        memset(&j, 0, sizeof j);
+        j.A = A;
+        j.X = dF;
+        j.d = d;
+        j.layer = 1;
+        j.bwd = 1;
+        j.s = sc;
+        j.T = L > 1 ? tmp1 : NULL;
+        j.mark = s->mark;
+        j.sbit = s->sbit;
+        j.dF = dF;
+        j.dE = dE;
+        sel_buf *b = &s->buf[thread_id()];
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t ch = 0; ch < nch; ch++) sel_run_rows(&j, simd, b, part_start(A, ch, nch), part_start(A, ch + 1, nch));
+        /* layers 2..L exactly as csr_propagate */
+        for (int l = 2; l <= L; l++) {
+            const spmm_job pj = {A, tb[(l - 2) % 2], d, l < L ? tb[(l - 1) % 2] : NULL, dE, dE, 1.0f, sc};
+#pragma omp for schedule(dynamic, 1)
+            for (int64_t ch = 0; ch < nch; ch++) run_rows(&pj, simd, part_start(A, ch, nch), part_start(A, ch + 1, nch));
+        }
+    }
 }
 
 /* ------------------------------------------------------------------ npz I/O */

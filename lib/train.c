@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "adam.h"
@@ -80,6 +81,25 @@ static char *path_join(const char *dir, const char *name, ar_err *e)
 }
 
 /* ---------------------------------------------------------------- setup ---- */
+
+/* n floats, zeroed when zero. Large buffers are 2 MiB aligned and offered to
+ * transparent huge pages: the propagation gathers rows all over them, and with
+ * 4 KiB pages most of those gathers also miss the TLB. Release with free(). */
+static float *alloc_rows(size_t n, int zero, ar_err *e)
+{
+    const size_t bytes = n * sizeof(float);
+    if (bytes >= ((size_t)4 << 20)) {
+        void *p = NULL;
+        if (posix_memalign(&p, (size_t)2 << 20, bytes) == 0) {
+#ifdef MADV_HUGEPAGE
+            (void)madvise(p, bytes, MADV_HUGEPAGE); /* a hint: fine if refused */
+#endif
+            if (zero) memset(p, 0, bytes);
+            return p;
+        }
+    }
+    return zero ? ar_calloc(n, sizeof(float), e) : ar_malloc(bytes, e);
+}
 
 /* CSR (U, I) of the pairs of a split. */
 static int split_csr(const ar_array *a, int64_t U, int64_t I, csr *m, ar_err *e)
@@ -170,26 +190,27 @@ static int alloc_state(trainer *t, ar_err *e)
         if (rc) return rc;
         t->has_proj = 1;
         t->n_params = t->proj.n_params;
-        t->E = ar_malloc(nd * sizeof(float), e);
+        t->E = alloc_rows(nd, 0, e);
         t->grad = ar_malloc((size_t)t->n_params * sizeof(float), e);
         if (!t->E || !t->grad) return AR_EDATA;
     } else {
         t->n_params = (int64_t)nd;
     }
-    t->params = ar_calloc((size_t)t->n_params, sizeof(float), e);
+    t->params = c->model == MODEL_ALPHAREC ? ar_calloc((size_t)t->n_params, sizeof(float), e)
+                                           : alloc_rows((size_t)t->n_params, 1, e);
     if (!t->params) return AR_EDATA;
     if (c->model != MODEL_ALPHAREC) t->E = t->params;
-    t->F = ar_calloc(nd, sizeof(float), e); /* rows outside a batch stay finite (InfoNCE normalises all) */
-    t->dF = ar_calloc(nd, sizeof(float), e);
-    t->dE = ar_malloc(nd * sizeof(float), e);
+    t->F = alloc_rows(nd, 1, e); /* zeroed: rows outside a batch stay finite (InfoNCE normalises all) */
+    t->dF = alloc_rows(nd, 1, e);
+    t->dE = alloc_rows(nd, 0, e);
     t->V = ar_malloc(nd * sizeof(float), e);
     t->best = ar_malloc(nd * sizeof(float), e);
     if (!t->F || !t->dF || !t->dE || !t->V || !t->best) return AR_EDATA;
-    if (c->num_layers >= 2 && !(t->T1 = ar_malloc(nd * sizeof(float), e))) return AR_EDATA;
-    if (c->num_layers >= 3 && !(t->T2 = ar_malloc(nd * sizeof(float), e))) return AR_EDATA;
+    if (c->num_layers >= 2 && !(t->T1 = alloc_rows(nd, 0, e))) return AR_EDATA;
+    if (c->num_layers >= 3 && !(t->T2 = alloc_rows(nd, 0, e))) return AR_EDATA;
     if (c->model != MODEL_LIGHTGCN) {
-        t->Y = ar_malloc(nd * sizeof(float), e);
-        t->dY = ar_calloc(nd, sizeof(float), e);
+        t->Y = alloc_rows(nd, 0, e);
+        t->dY = alloc_rows(nd, 1, e);
         t->norms = ar_malloc((size_t)t->N * sizeof(float), e);
         if (!t->Y || !t->dY || !t->norms) return AR_EDATA;
     }
