@@ -10,6 +10,10 @@
  * Validation at epoch 0, every eval_freq epochs and after the last; the best
  * epoch (which4best, strictly better) is kept; at the end the best epoch's vectors
  * are tested with train+valid masked.
+ * Training steps use the restricted propagation (csr.h, csr_propagate_sel): F only
+ * on the batch rows, bit-identical to the full csr_propagate. Debugging switch:
+ * AR_FULL_PROPAGATION=1 in the environment makes them use the full propagation
+ * (same files, slower); tests/cli/train.sh compares the two.
  *
  * The run directory (all files written atomically, temp + rename):
  *   user_emb.npy (U, d), item_emb.npy (I, d)  best epoch's final vectors (unit rows

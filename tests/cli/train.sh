@@ -109,6 +109,22 @@ for m in lightgcn alpharec; do
   grep -q '"seed":[[:space:]]*5' d1-$m/summary.json && ok "$m: seed recorded" || bad "$m: seed recorded" "no seed 5"
 done
 
+# ---- training steps propagate only what the batch needs (csr_propagate_sel);
+# AR_FULL_PROPAGATION=1 forces the full propagation: the files must be identical ----
+i=0
+for v in "lightgcn|" "lightgcn-infonce|$NEG" "lightgcn|--set batch_size=4 --set num_layers=4 --set epochs=1 -t 1" \
+         "lightgcn|--set batch_size=8 --set num_layers=2 -t 1"; do
+  m=${v%%|*}; extra=${v#*|}; i=$((i + 1))
+  if ar-train -q -c "$CFG/$m.json" -d ds -g graph.npz --set epochs=2 $FAST $extra -o fp$i-fast &&
+     AR_FULL_PROPAGATION=1 ar-train -q -c "$CFG/$m.json" -d ds -g graph.npz --set epochs=2 $FAST $extra -o fp$i-full; then
+    if cmp -s fp$i-fast/user_emb.npy fp$i-full/user_emb.npy && cmp -s fp$i-fast/item_emb.npy fp$i-full/item_emb.npy &&
+       cmp -s fp$i-fast/model.npz fp$i-full/model.npz; then ok "$m $extra: fast propagation == AR_FULL_PROPAGATION=1"
+    else bad "$m $extra: fast propagation == AR_FULL_PROPAGATION=1" "user_emb.npy/item_emb.npy/model.npz differ"; fi
+  else
+    bad "$m $extra: fast propagation == AR_FULL_PROPAGATION=1" "ar-train failed"
+  fi
+done
+
 # ---- --resume: 4 epochs in one go == 2 epochs, then resumed to 4 ----
 for m in lightgcn-infonce alpharec; do
   extra="$NEG"; [ $m = alpharec ] && extra="--text text.npy $NEG"
