@@ -58,9 +58,10 @@ void csr_propagate_naive(const csr *A, const float *E, int64_t d, int L, float *
  * csr_propagate_sel computes the rows of S of csr_propagate's F, and
  * csr_propagate_back_sel all rows of csr_propagate(A, dF') where dF' is dF on the
  * rows of S and +0 elsewhere, both bit-identical to csr_propagate (same SIMD level,
- * any thread count) but doing only the work those rows need: layer l of the
- * forward only on rows within L - l hops of S, the backward gathering only rows of
- * the previous layer that can be nonzero. Same tmp1/tmp2 rules as csr_propagate;
+ * any thread count) but skipping work those rows do not need: the forward's last
+ * layer only on S (earlier layers only on rows within L - l hops of S when those
+ * are few), the backward's first layer gathering only the rows of S. Same
+ * tmp1/tmp2 rules as csr_propagate;
  * their contents are unspecified afterwards; rows of F outside S are not written.
  * Usage per step: csr_sel_clear, csr_sel_add (any number of times, duplicates
  * fine), then the two passes. A csr_sel must not be shared by concurrent calls. */
