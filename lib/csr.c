@@ -984,10 +984,11 @@ __attribute__((target("avx2,fma"))) static void sel_rows_avx2_64(const sel_job *
     const uint32_t nall = nr ? b->rows[nr - 1].k0 + b->rows[nr - 1].n : 0;
     for (int64_t i = 0; i < nr; i++) {
         const sel_row *q = &b->rows[i];
-        if (!j->bwd && i + SEL_PFROW < nr && (b->rows[i + SEL_PFROW].fl & SR_S)) {
+        if (i + SEL_PFROW < nr && (b->rows[i + SEL_PFROW].fl & SR_S)) {
             /* the scattered rows the epilogue of a row of S reads */
             const int64_t o = (int64_t)b->rows[i + SEL_PFROW].r * 64;
-            for (int t = 0; t < 64; t += 16) {
+            for (int t = 0; t < 64 && j->bwd; t += 16) _mm_prefetch((const char *)(j->dF + o + t), _MM_HINT_T0);
+            for (int t = 0; t < 64 && !j->bwd; t += 16) {
                 _mm_prefetch((const char *)(j->F + o + t), _MM_HINT_T0);
                 if (j->layer == 1 || j->pfirst == 1) _mm_prefetch((const char *)(j->E + o + t), _MM_HINT_T0);
                 for (int p = 0; p < j->npend; p++) _mm_prefetch((const char *)(j->pend[p] + o + t), _MM_HINT_T0);
