@@ -3,7 +3,8 @@
 #  1. kernel benchmarks (build/tests/bench_*): spmm, losses, ranking, projector vs plain sgemm
 #  2. end-to-end on the real Beauty data when ../shared/data is present (or DATA=...):
 #     seconds per training epoch and per validation pass, peak memory, for each model.
-# BENCH_EPOCHS (default 3) epochs per model; THREADS (default all cores).
+# BENCH_EPOCHS (default 3) epochs per model; THREADS (default all cores);
+# BENCH_4096=1 adds AlphaRec with 4096-d (Llama-2-7B-sized, random) text vectors, 1 epoch each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -38,9 +39,9 @@ run() {  # label config extra...
     --set epochs="$EPOCHS" --set eval_freq="$EPOCHS" -t "$THREADS" "$@" -o "$w/run-$label"
   local s="$w/run-$label/summary.json"
   local spe ev mem
-  spe=$(grep -o '"seconds_per_epoch": *[-0-9.eE+]*' "$s" | sed 's/.*: *//')
-  ev=$(grep -o '"eval_seconds": *[-0-9.eE+]*' "$w/run-$label/log.jsonl" | tail -n1 | sed 's/.*: *//')
-  mem=$(grep -o '"peak_rss_bytes": *[0-9]*' "$s" | sed 's/.*: *//')
+  spe=$(grep -o '"seconds_per_epoch":[[:space:]]*[-0-9.eE+]*' "$s" | sed 's/.*:[[:space:]]*//')
+  ev=$(grep -o '"eval_seconds":[[:space:]]*[-0-9.eE+]*' "$w/run-$label/log.jsonl" | tail -n1 | sed 's/.*:[[:space:]]*//')
+  mem=$(grep -o '"peak_rss_bytes":[[:space:]]*[0-9]*' "$s" | sed 's/.*:[[:space:]]*//')
   printf '%-28s %12.3f %12.3f %12.0f\n' "$label" "$spe" "${ev:-0}" "$(( ${mem:-0} / 1048576 ))"
 }
 run lightgcn lightgcn
@@ -48,6 +49,12 @@ run lightgcn-infonce lightgcn-infonce
 run "alpharec USE-512 mlp" alpharec --text "$w/use512.npy"
 run "alpharec GloVe-100 mlp" alpharec --text "$w/glove100.npy"
 run "alpharec USE-512 linear" alpharec --text "$w/use512.npy" --set projector=linear
+if [ "${BENCH_4096:-0}" = 1 ] && /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+  # Llama-2-7B-sized text vectors (random, 4096-d) to measure speed and memory at that size
+  /usr/bin/python3 -c 'import numpy as np, sys; n=sum(1 for _ in open(sys.argv[1])); np.save(sys.argv[2], np.random.default_rng(0).standard_normal((n, 4096), dtype=np.float32))' "$w/data/items.txt" "$w/rand4096.npy"
+  EPOCHS=1 run "alpharec 4096-d H=1152" alpharec --text "$w/rand4096.npy" --set hidden=1152
+  EPOCHS=1 run "alpharec 4096-d H=2048" alpharec --text "$w/rand4096.npy"
+fi
 echo
 echo "== ranking all test users (K=20, train+valid excluded) + metrics"
 t0=$(date +%s.%N)
