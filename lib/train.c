@@ -213,6 +213,8 @@ static int alloc_state(trainer *t, ar_err *e)
         t->dY = alloc_rows(nd, 1, e);
         t->norms = ar_malloc((size_t)t->N * sizeof(float), e);
         if (!t->Y || !t->dY || !t->norms) return AR_EDATA;
+    } else if (c->cosine && !(t->norms = ar_malloc((size_t)t->N * sizeof(float), e))) {
+        return AR_EDATA; /* lightgcn scored by cosine: norms for final_vectors */
     }
     int64_t B = c->batch_size;
     t->users = ar_malloc((size_t)B * sizeof(int32_t), e);
@@ -350,11 +352,7 @@ static void final_vectors(trainer *t, float *V)
 {
     forward(t);
     if (t->c->cosine) {
-        float *nrm = t->norms ? t->norms : NULL;
-        float *tmp = NULL;
-        if (!nrm) nrm = tmp = malloc((size_t)t->N * sizeof(float));
-        if (nrm) l2norm_rows(t->F, t->N, t->d, V, nrm);
-        free(tmp);
+        l2norm_rows(t->F, t->N, t->d, V, t->norms); /* norms allocated for every cosine model */
     } else {
         memcpy(V, t->F, (size_t)(t->N * t->d) * sizeof(float));
     }

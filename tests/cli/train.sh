@@ -78,6 +78,11 @@ t "lightgcn trains" ar-train -c "$CFG/lightgcn.json" -d ds -g graph.npz --set ep
 grep -c 'epoch' "$TMP/.err" | grep -qx 5 && ok "progress: one line per evaluation + test line when not a terminal" \
   || bad "progress lines" "$(head -c 300 "$TMP/.err")"
 check_run lightgcn r-lgcn 3
+t "lightgcn scored by cosine" ar-train -q -c "$CFG/lightgcn.json" -d ds -g graph.npz --set epochs=1 --set score=cosine $FAST -o r-lgcn-cos
+if need_py "lightgcn scored by cosine: unit rows"; then
+  "$PY" -c 'import numpy as np, sys; v = np.load(sys.argv[1]); n = np.linalg.norm(v, axis=1); sys.exit(0 if np.allclose(n[n > 0], 1, atol=1e-5) else 1)' r-lgcn-cos/item_emb.npy \
+    && ok "lightgcn scored by cosine: unit rows" || bad "lightgcn scored by cosine: unit rows" "item_emb.npy rows are not unit length"
+fi
 t "lightgcn-infonce trains" ar-train -c "$CFG/lightgcn-infonce.json" -d ds -g graph.npz --set epochs=3 $FAST $NEG -o r-nce
 check_run lightgcn-infonce r-nce 3
 t "alpharec trains" ar-train -c "$CFG/alpharec.json" -d ds -g graph.npz --text text.npy --set epochs=3 $FAST $NEG -q -o r-alpha
