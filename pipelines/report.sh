@@ -7,7 +7,7 @@
 # log.jsonl (ar-train's per-evaluation records) and summary.json. Writes
 # OUTDIR/table.md (mean and standard deviation over the run directories of each
 # label, beside the reference rows) and OUTDIR/ndcg.svg (validation NDCG@20 over
-# epochs, one line per label, mean over its runs); prints the table.
+# epochs, one line per label, mean over its runs). The pipeline targets print the table.
 set -euo pipefail
 title=$1 out=$2 refs=$3
 shift 3
@@ -96,5 +96,4 @@ awk -F'\t' -v title="$title" '
     print "</svg>"
   }' "$tmp/curve" >"$out/ndcg.svg.tmp"
 mv "$out/ndcg.svg.tmp" "$out/ndcg.svg"
-cat "$out/table.md"
 echo "wrote $out/table.md and $out/ndcg.svg" >&2
