@@ -280,6 +280,71 @@ void projector_backward(projector *p, const float *params, const float *dE, floa
                 1.0f, gW1, (int)H);
 }
 
+static int zero_row(const float *x, int64_t D)
+{
+    for (int64_t j = 0; j < D; j++)
+        if (x[j] != 0.0f) return 0;
+    return 1;
+}
+
+void projector_apply(int kind, int64_t D, int64_t H, int64_t d, const float *params, const float *X, int64_t n,
+                     float *Y, float *scratch)
+{
+    if (n <= 0) return;
+    if (kind == PROJ_LINEAR) {
+        /* Y (n, d) = X (n, D) W (D, d) + b */
+        const float *W = params, *b = params + D * d;
+        fill_rows(Y, n, d, b);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)d, (int)D, 1.0f, X, (int)D, W, (int)d,
+                    1.0f, Y, (int)d);
+    } else {
+        /* A (n, H) = LeakyReLU(X W1 + b1); Y (n, d) = A W2 + b2 */
+        const float *W1 = params, *b1 = W1 + D * H, *W2 = b1 + H, *b2 = W2 + H * d;
+        fill_rows(scratch, n, H, b1);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)H, (int)D, 1.0f, X, (int)D, W1, (int)H,
+                    1.0f, scratch, (int)H);
+#pragma omp parallel for schedule(static)
+        for (int64_t r = 0; r < n; r++) {
+            float *restrict a = scratch + r * H;
+#pragma omp simd
+            for (int64_t c = 0; c < H; c++) {
+                float y = LEAKY * a[c];
+                a[c] = a[c] > y ? a[c] : y;
+            }
+        }
+        fill_rows(Y, n, d, b2);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)d, (int)H, 1.0f, scratch, (int)H, W2,
+                    (int)d, 1.0f, Y, (int)d);
+    }
+#pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < n; r++)
+        if (zero_row(X + r * D, D)) memset(Y + r * d, 0, (size_t)d * sizeof(float));
+}
+
+static void affine(const float *W, const float *b, const double *z, int64_t k, int64_t m, double *y);
+
+void projector_apply_naive(int kind, int64_t D, int64_t H, int64_t d, const float *params, const float *X,
+                           int64_t n, float *Y)
+{
+    double *z = malloc((size_t)(D + 2 * H + d + 1) * sizeof(double));
+    if (!z) return; /* oracle: test-only */
+    double *h = z + D, *a = h + H, *y = a + H;
+    for (int64_t r = 0; r < n; r++) {
+        const float *x = X + r * D;
+        for (int64_t j = 0; j < D; j++) z[j] = x[j];
+        if (kind == PROJ_LINEAR) {
+            affine(params, params + D * d, z, D, d, y);
+        } else {
+            affine(params, params + D * H, z, D, H, h);
+            for (int64_t k = 0; k < H; k++) a[k] = h[k] > 0 ? h[k] : 0.01 * h[k];
+            affine(params + D * H + H, params + D * H + H + H * d, a, H, d, y);
+        }
+        int zero = zero_row(x, D);
+        for (int64_t c = 0; c < d; c++) Y[r * d + c] = zero ? 0.0f : (float)y[c];
+    }
+    free(z);
+}
+
 /* ---- naive references: z_u formed explicitly, every node projected directly ---- */
 
 /* z (D) = text vector of node n: P row mean of Z for users (zero if empty), Z row for items. */

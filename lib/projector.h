@@ -49,6 +49,14 @@ void projector_reset(const projector *p, float *params, rng *r);
 void projector_forward(projector *p, const float *params, float *E);
 /* Given dE (N, d) (the caches of the last forward), ADD the parameter gradient into grad. */
 void projector_backward(projector *p, const float *params, const float *dE, float *grad);
+/* Y (n, d) = g(x) for each row x of X (n, D): the projector alone, no users, no
+ * graph (e.g. to project a user's intention text, spec.md 2.6). params in the
+ * layout above for (kind, D, H, d); scratch is (n, H) floats for mlp, unused for
+ * linear. Rows of X that are all zero ("no vector") give zero rows of Y. */
+void projector_apply(int kind, int64_t D, int64_t H, int64_t d, const float *params, const float *X, int64_t n,
+                     float *Y, float *scratch);
+void projector_apply_naive(int kind, int64_t D, int64_t H, int64_t d, const float *params, const float *X,
+                           int64_t n, float *Y);
 /* Oracles: z_u formed explicitly and every node projected directly, plain loops. */
 void projector_forward_naive(const projector *p, const float *params, float *E);
 void projector_backward_naive(const projector *p, const float *params, const float *dE, float *grad);

@@ -310,3 +310,22 @@ done:
     free(sc);
     return rc;
 }
+
+int64_t rank_mix_intent(float *U, const float *Q, int64_t n, int64_t d, double alpha)
+{
+    int64_t changed = 0;
+    for (int64_t r = 0; r < n; r++) {
+        float *u = U + r * d;
+        const float *q = Q + r * d;
+        double nu = 0, nq = 0;
+        for (int64_t c = 0; c < d; c++) {
+            nu += (double)u[c] * u[c];
+            nq += (double)q[c] * q[c];
+        }
+        if (nq == 0) continue;
+        double su = nu > 0 ? (1.0 - alpha) / sqrt(nu) : 0.0, sq = alpha / sqrt(nq);
+        for (int64_t c = 0; c < d; c++) u[c] = (float)(su * u[c] + sq * q[c]);
+        changed++;
+    }
+    return changed;
+}

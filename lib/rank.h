@@ -33,4 +33,10 @@ int rank_topk_naive(const float *U, int64_t n_users, const float *V, int64_t n_i
                     const int32_t *users, int64_t nq, const csr *const *masks, int nmask,
                     const rank_opts *o, rank_emit_fn emit, void *ctx, ar_err *e);
 
+/* Intention-aware user vectors (spec.md 2.6): for each row u of U (n, d) whose row
+ * of Q (n, d) is not all zero, U[u] <- (1 - alpha) U[u]/|U[u]| + alpha Q[u]/|Q[u]|
+ * (a zero U row contributes 0). Rows with a zero Q row are left as they are.
+ * Returns the number of rows changed. alpha in [0, 1]. */
+int64_t rank_mix_intent(float *U, const float *Q, int64_t n, int64_t d, double alpha);
+
 #endif

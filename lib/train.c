@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "adam.h"
@@ -45,6 +46,9 @@ typedef struct trainer {
     int64_t U, I, N, d;
     int has_ds, has_g, has_R, has_Rv, has_Rt;
     ar_array text;       /* (I, D) alpharec */
+    npz_file init_z;     /* --init model, read in load_inputs, applied in apply_init */
+    char *init_file;
+    int has_init;
     projector proj;
     int has_proj;
     sampler smp;
@@ -85,6 +89,14 @@ static char *path_join(const char *dir, const char *name, ar_err *e)
 /* n floats, zeroed when zero. Large buffers are 2 MiB aligned and offered to
  * transparent huge pages: the propagation gathers rows all over them, and with
  * 4 KiB pages most of those gathers also miss the TLB. Release with free(). */
+/* A model.npz path, or DIR/model.npz when p is a directory (caller frees). */
+static char *model_file(const char *p, ar_err *e)
+{
+    struct stat st;
+    if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) return path_join(p, "model.npz", e);
+    return ar_strdup(p, e);
+}
+
 static float *alloc_rows(size_t n, int zero, ar_err *e)
 {
     const size_t bytes = n * sizeof(float);
@@ -157,6 +169,16 @@ static int load_inputs(trainer *t, ar_err *e)
     if ((rc = split_csr(&t->ds.test, t->U, t->I, &t->Rt, e))) return rc;
     t->has_Rt = 1;
 
+    if (o->init_path) {
+        if (!(t->init_file = model_file(o->init_path, e))) return AR_EDATA;
+        if ((rc = npz_read(t->init_file, &t->init_z, e))) return rc;
+        t->has_init = 1;
+        /* an mlp's hidden size follows the model unless the config sets one */
+        ar_array *w1 = npz_get(&t->init_z, "W1");
+        if (c->model == MODEL_ALPHAREC && c->projector == PROJ_MLP && c->hidden == 0 && w1 && w1->ndim == 2 &&
+            w1->shape[1] > 0 && w1->shape[1] <= INT32_MAX)
+            c->hidden = (int)w1->shape[1];
+    }
     if (c->model == MODEL_ALPHAREC) {
         if (!c->text[0])
             return ar_fail(e, AR_EUSAGE, "%s: model \"alpharec\" needs item text vectors: key \"text\" or --text FILE",
@@ -245,6 +267,50 @@ static int alloc_state(trainer *t, ar_err *e)
     }
     if ((rc = nonempty_rows(&t->Rv, &t->vusers, &t->n_vusers, e))) return rc;
     if ((rc = nonempty_rows(&t->Rt, &t->tusers, &t->n_tusers, e))) return rc;
+    return AR_OK;
+}
+
+static int npz_need(npz_file *z, const char *name, ar_dtype dt, int ndim, const int64_t *shape, const char *path,
+                    ar_array **out, ar_err *e);
+
+/* Parameters from the --init model (names and shapes must match this model's). */
+static int apply_init(trainer *t, ar_err *e)
+{
+    train_config *c = t->c;
+    const char *path = t->init_file;
+    int n = c->model == MODEL_ALPHAREC ? t->proj.n_tensors : 2;
+    for (int k = 0; k < n; k++) {
+        const char *name;
+        int64_t shape[2], off;
+        if (c->model == MODEL_ALPHAREC) {
+            name = t->proj.names[k];
+            shape[0] = t->proj.shapes[k][0];
+            shape[1] = t->proj.shapes[k][1];
+            off = t->proj.offsets[k];
+        } else {
+            name = k == 0 ? "user_emb" : "item_emb";
+            shape[0] = k == 0 ? t->U : t->I;
+            shape[1] = t->d;
+            off = k == 0 ? 0 : t->U * t->d;
+        }
+        if (!npz_get(&t->init_z, name))
+            return ar_fail(e, AR_EDATA, "%s: array \"%s\" missing: --init needs a model with the parameters of "
+                           "model \"%s\"%s", path, name, config_model_name(c->model),
+                           c->model != MODEL_ALPHAREC ? " on the same dataset"
+                           : c->projector == PROJ_MLP ? " with projector mlp" : " with projector linear");
+        ar_array *a;
+        int rc = npz_need(&t->init_z, name, AR_F32, shape[1] ? 2 : 1, shape, path, &a, e);
+        if (rc) return rc;
+        const float *v = a->data;
+        int64_t m = ar_array_numel(a);
+        for (int64_t x = 0; x < m; x++)
+            if (!isfinite(v[x]))
+                return ar_fail(e, AR_EDATA, "%s: array \"%s\" element %lld is not finite", path, name, (long long)x);
+        memcpy(t->params + off, v, (size_t)m * sizeof(float));
+    }
+    npz_free(&t->init_z);
+    t->has_init = 0;
+    ar_log("initial parameters from %s", path);
     return AR_OK;
 }
 
@@ -735,6 +801,8 @@ static void trainer_free(trainer *t)
     if (t->has_Rv) csr_free(&t->Rv);
     if (t->has_Rt) csr_free(&t->Rt);
     ar_array_free(&t->text);
+    if (t->has_init) npz_free(&t->init_z);
+    free(t->init_file);
     if (t->has_proj) projector_free(&t->proj);
     if (t->has_smp) sampler_free(&t->smp);
     csr_sel_free(t->sel);
@@ -849,6 +917,7 @@ static int write_summary(trainer *t, const double *test, ar_err *e)
     cJSON_AddStringToObject(j, "data", o->data_dir);
     cJSON_AddStringToObject(j, "graph", o->graph_path);
     if (c->model == MODEL_ALPHAREC) cJSON_AddStringToObject(j, "text", c->text);
+    if (t->init_file) cJSON_AddStringToObject(j, "init", t->init_file);
     cJSON *ds = cJSON_AddObjectToObject(j, "dataset");
     cJSON_AddNumberToObject(ds, "n_users", (double)t->U);
     cJSON_AddNumberToObject(ds, "n_items", (double)t->I);
@@ -903,6 +972,7 @@ int train_run(train_config *c, const train_opts *o, ar_err *e)
         if ((rc = load_checkpoint(&t, e))) goto done;
     } else {
         init_params(&t);
+        if (o->init_path && (rc = apply_init(&t, e))) goto done;
     }
     if ((rc = ar_mkdir_p(o->out_dir, e))) goto done;
     {
@@ -986,5 +1056,95 @@ int train_run(train_config *c, const train_opts *o, ar_err *e)
     }
 done:
     trainer_free(&t);
+    return rc;
+}
+
+/* ------------------------------------------------------------- project ---- */
+
+int train_project(const char *model, const char *text_path, const char *out_path, ar_err *e)
+{
+    char *path = model_file(model, e);
+    if (!path) return AR_EDATA;
+    npz_file z;
+    memset(&z, 0, sizeof z);
+    ar_array x;
+    memset(&x, 0, sizeof x);
+    float *params = NULL, *Y = NULL, *scratch = NULL;
+    int rc = npz_read(path, &z, e);
+    if (rc) {
+        free(path);
+        return rc;
+    }
+    int kind = npz_get(&z, "W1") ? PROJ_MLP : PROJ_LINEAR;
+    const char *names[4] = {"W1", "b1", "W2", "b2"};
+    if (kind == PROJ_LINEAR) {
+        names[0] = "W";
+        names[1] = "b";
+    }
+    int nt = kind == PROJ_MLP ? 4 : 2;
+    ar_array *a[4] = {0};
+    if (!npz_get(&z, names[0])) {
+        rc = ar_fail(e, AR_EDATA, "%s: no projector (arrays W1, b1, W2, b2 or W, b): not an alpharec model", path);
+        goto done;
+    }
+    int64_t D = 0, H = 0, d = 0;
+    for (int k = 0; k < nt && !rc; k++) {
+        a[k] = npz_get(&z, names[k]);
+        if (!a[k]) rc = ar_fail(e, AR_EDATA, "%s: array \"%s\" missing", path, names[k]);
+        else if (a[k]->ndim != (k % 2 == 0 ? 2 : 1))
+            rc = ar_fail(e, AR_EDATA, "%s: array \"%s\" has %d dimensions, expected %d", path, names[k], a[k]->ndim,
+                         k % 2 == 0 ? 2 : 1);
+        else if (ar_array_cast(a[k], AR_F32, names[k], e)) rc = ar_wrap(e, "%s", path);
+    }
+    if (rc) goto done;
+    D = a[0]->shape[0];
+    H = kind == PROJ_MLP ? a[0]->shape[1] : 0;
+    d = kind == PROJ_MLP ? a[2]->shape[1] : a[0]->shape[1];
+    if (kind == PROJ_MLP) {
+        if (a[1]->shape[0] != H || a[2]->shape[0] != H || a[3]->shape[0] != d)
+            rc = ar_fail(e, AR_EDATA, "%s: projector shapes do not chain: W1 (%lld, %lld), b1 (%lld), W2 (%lld, %lld), "
+                         "b2 (%lld)", path, (long long)D, (long long)H, (long long)a[1]->shape[0],
+                         (long long)a[2]->shape[0], (long long)a[2]->shape[1], (long long)a[3]->shape[0]);
+    } else if (a[1]->shape[0] != d) {
+        rc = ar_fail(e, AR_EDATA, "%s: projector shapes do not chain: W (%lld, %lld), b (%lld)", path, (long long)D,
+                     (long long)d, (long long)a[1]->shape[0]);
+    }
+    if (rc) goto done;
+    if ((rc = npy_read_as(text_path, AR_F32, 2, &x, e))) goto done;
+    int64_t n = x.shape[0];
+    if (x.shape[1] != D) {
+        rc = ar_fail(e, AR_EDATA, "%s: vectors have %lld columns, but the projector of %s takes %lld (same language "
+                     "model?)", text_path, (long long)x.shape[1], path, (long long)D);
+        goto done;
+    }
+    const float *xv = x.data;
+    for (int64_t k = 0; k < n * D; k++)
+        if (!isfinite(xv[k])) {
+            rc = ar_fail(e, AR_EDATA, "%s: row %lld column %lld is not finite", text_path, (long long)(k / D),
+                         (long long)(k % D));
+            goto done;
+        }
+    int64_t np = 0;
+    for (int k = 0; k < nt; k++) np += ar_array_numel(a[k]);
+    params = ar_malloc((size_t)np * sizeof(float), e);
+    Y = ar_malloc((size_t)(n > 0 ? n * d : 1) * sizeof(float), e);
+    scratch = kind == PROJ_MLP ? ar_malloc((size_t)(n > 0 ? n * H : 1) * sizeof(float), e) : NULL;
+    if (!params || !Y || (kind == PROJ_MLP && !scratch)) {
+        rc = AR_EDATA;
+        goto done;
+    }
+    for (int64_t k = 0, off = 0; k < nt; k++) {
+        memcpy(params + off, a[k]->data, (size_t)ar_array_numel(a[k]) * sizeof(float));
+        off += ar_array_numel(a[k]);
+    }
+    projector_apply(kind, D, H, d, params, xv, n, Y, scratch);
+    rc = npy_write_f32(out_path, Y, n, d, e);
+done:
+    free(params);
+    free(Y);
+    free(scratch);
+    ar_array_free(&x);
+    npz_free(&z);
+    free(path);
     return rc;
 }

@@ -52,6 +52,9 @@ typedef struct train_opts {
     const char *graph_path;   /* graph.npz (ar-graph) */
     const char *out_dir;      /* run directory */
     const char *resume_dir;   /* NULL or a run directory with model.npz */
+    const char *init_path;    /* NULL or a model.npz (or a run directory holding one) whose
+                                 parameters replace the random init (fresh Adam state,
+                                 epoch 0): zero-shot with epochs = 0, else fine-tuning */
     const char *config_src;   /* config file name, for messages and summary */
     int threads;              /* as used (recorded in summary.json) */
     train_progress_fn progress;
@@ -66,5 +69,10 @@ int train_run(train_config *c, const train_opts *o, ar_err *e);
 /* The config stored in RUNDIR/model.npz (for --resume without --config): applied
  * to c (which must be config_init'ed); the caller still runs config_finish. */
 int train_config_from_run(train_config *c, const char *rundir, ar_err *e);
+
+/* The projector of an alpharec model (model.npz, or a run directory holding one)
+ * applied to the rows of text_path (n, D) .npy: writes out_path (n, d) float32 .npy
+ * (spec.md 2.6, e.g. a user's intention text). All-zero rows stay zero. */
+int train_project(const char *model, const char *text_path, const char *out_path, ar_err *e);
 
 #endif

@@ -1,5 +1,6 @@
 /* ar-rank - user and item vectors in, top-K lists (JSON Lines) out. */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,8 @@ static void usage(FILE *f)
 "ar-rank - full ranking: the top-K items of every user, as JSON Lines\n"
 "\n"
 "Usage: ar-rank --users U.npy --items V.npy [--exclude PAIRS.npy]... [--users-from PAIRS.npy]\n"
-"               [-k K] [--score dot|cosine] [-t N] [-o FILE|-] [--no-scores] [-q]\n"
+"               [-k K] [--score dot|cosine] [--intent Q.npy --alpha A] [-t N] [-o FILE|-]\n"
+"               [--no-scores] [-q]\n"
 "       ar-rank --users U.npy --items V.npy --data DIR [--split valid|test] [--mask auto|always|never] ...\n"
 "\n"
 "Scores every item for every ranked user (U row u against V row i), drops the items\n"
@@ -57,6 +59,11 @@ static void usage(FILE *f)
 "  -t, --threads N       threads (default 0 = all cores)\n"
 "  -o, --output FILE     output (default - = stdout); written atomically; a name\n"
 "                        ending in .gz is gzip-compressed\n"
+"      --intent FILE     intention vectors, .npy [n_users, d] (e.g. ar-train --project\n"
+"                        of users' intention texts): each user u with a non-zero\n"
+"                        row q gets (1-A) U[u]/|U[u]| + A q/|q| (spec.md 2.6);\n"
+"                        users with a zero row are ranked as they are\n"
+"      --alpha A         the intention's weight A in [0, 1] (required with --intent)\n"
 "      --no-scores       omit the \"scores\" arrays\n"
 "      --block N         users per block (default: as many as fit 96 MiB of\n"
 "                        scores, 64..4096: 2079 for 12101 items)\n"
@@ -73,7 +80,8 @@ static void usage(FILE *f)
 "  $ ar-rank --users U.npy --items V.npy -k 3 > top3.jsonl\n"
 "  $ ar-rank -U U.npy -V V.npy --exclude train.npy --users-from test.npy -k 2 --score cosine -o ranked.jsonl.gz\n"
 "  $ ar-rank -U U.npy -V V.npy -x train.npy -u test.npy -k 2 | ar-metrics --truth test.npy -k 1,2\n"
-"  $ ar-rank -U ds_U.npy -V ds_V.npy --data ds --split valid -k 5 --no-scores -o valid_top5.jsonl\n");
+"  $ ar-rank -U ds_U.npy -V ds_V.npy --data ds --split valid -k 5 --no-scores -o valid_top5.jsonl\n"
+"  $ ar-rank -U U.npy -V V.npy --intent Q.npy --alpha 0.2 -k 3 --no-scores\n");
 }
 
 /* Read an integer [n, 2] pairs array as int32 and check ids against the vector rows. */
@@ -223,7 +231,7 @@ static int emit(void *vctx, int32_t user, const int32_t *items, const float *sco
     return AR_OK;
 }
 
-enum { O_SCORE = 256, O_SPLIT, O_MASK, O_NOSCORES, O_BLOCK, O_VERSION };
+enum { O_SCORE = 256, O_SPLIT, O_MASK, O_NOSCORES, O_BLOCK, O_INTENT, O_ALPHA, O_VERSION };
 enum { MASK_AUTO, MASK_ALWAYS, MASK_NEVER };
 #define MAX_EXCL 64
 
@@ -237,8 +245,11 @@ int main(int argc, char **argv)
         {"mask", required_argument, 0, O_MASK},    {"threads", required_argument, 0, 't'},
         {"output", required_argument, 0, 'o'},     {"no-scores", no_argument, 0, O_NOSCORES},
         {"block", required_argument, 0, O_BLOCK},  {"quiet", no_argument, 0, 'q'},
+        {"intent", required_argument, 0, O_INTENT}, {"alpha", required_argument, 0, O_ALPHA},
         {"help", no_argument, 0, 'h'},             {"version", no_argument, 0, O_VERSION},
         {0, 0, 0, 0}};
+    const char *ipath = NULL;
+    double alpha = -1;
     const char *upath = NULL, *vpath = NULL, *from = NULL, *dir = NULL, *split = NULL, *out = "-";
     const char *excl[MAX_EXCL];
     int nexcl = 0, cosine = 0, mask = MASK_AUTO, scores = 1, quiet = 0, c;
@@ -279,6 +290,10 @@ int main(int argc, char **argv)
         case O_BLOCK:
             if (cli_parse_i64(optarg, 1, 1 << 20, &block)) return cli_usage(prog, "--block '%s': expected an integer in 1..1048576", optarg);
             break;
+        case O_INTENT: ipath = optarg; break;
+        case O_ALPHA:
+            if (cli_parse_double(optarg, 0.0, 1.0, &alpha)) return cli_usage(prog, "--alpha '%s': expected a number in [0, 1]", optarg);
+            break;
         case 'q': quiet = 1; break;
         case 'h': usage(stdout); return cli_flush_stdout(prog);
         case O_VERSION: return cli_version(prog);
@@ -288,6 +303,8 @@ int main(int argc, char **argv)
     if (optind < argc) return cli_usage(prog, "unexpected argument '%s'", argv[optind]);
     if (!upath || !vpath) return cli_usage(prog, "--users U.npy and --items V.npy are required");
     if (split && !dir) return cli_usage(prog, "--split goes with --data DIR");
+    if (ipath && alpha < 0) return cli_usage(prog, "--intent needs --alpha A (the weight of the intention, 0..1)");
+    if (!ipath && alpha >= 0) return cli_usage(prog, "--alpha goes with --intent FILE");
     if (dir && from) return cli_usage(prog, "--users-from and --data exclude each other (--data takes the users from DIR/SPLIT.npy)");
     if (!split) split = "test";
     cli_log_init(prog, quiet);
@@ -295,7 +312,7 @@ int main(int argc, char **argv)
 
     ar_err e = {0};
     int rc;
-    ar_array U = {0}, V = {0}, from_a = {0};
+    ar_array U = {0}, V = {0}, from_a = {0}, Q = {0};
     ar_array ex_a[MAX_EXCL];
     memset(ex_a, 0, sizeof ex_a);
     csr ex_m[MAX_EXCL + 2];
@@ -323,6 +340,25 @@ int main(int argc, char **argv)
         rc = ar_fail(&e, AR_EDATA, "%s: need at least one item row and one column (got [%lld, %lld])", vn,
                      (long long)n_items, (long long)d);
         goto out;
+    }
+
+    if (ipath) {
+        if ((rc = npy_read_as(ipath, AR_F32, 2, &Q, &e))) goto out;
+        if (Q.shape[0] != n_users || Q.shape[1] != d) {
+            rc = ar_fail(&e, AR_EDATA, "%s is [%lld, %lld], expected [%lld, %lld] like %s (one row per user; a zero row "
+                         "= no intention)", ar_display_name(ipath), (long long)Q.shape[0], (long long)Q.shape[1],
+                         (long long)n_users, (long long)d, un);
+            goto out;
+        }
+        const float *q = Q.data;
+        for (int64_t x = 0; x < n_users * d; x++)
+            if (!isfinite(q[x])) {
+                rc = ar_fail(&e, AR_EDATA, "%s: row %lld column %lld is not finite", ar_display_name(ipath),
+                             (long long)(x / d), (long long)(x % d));
+                goto out;
+            }
+        int64_t mixed = rank_mix_intent(U.data, Q.data, n_users, d, alpha);
+        ar_log("intention vectors of %lld users mixed in with alpha %g", (long long)mixed, alpha);
     }
 
     /* which pair files exclude, and which users are ranked */
@@ -417,6 +453,7 @@ out:
     ar_array_free(&from_a);
     ar_array_free(&U);
     ar_array_free(&V);
+    ar_array_free(&Q);
     if (have_ds) dataset_free(&ds);
     if (rc) return cli_fail(prog, &e);
     return 0;

@@ -21,6 +21,7 @@ static void usage(FILE *f)
 "\n"
 "Usage: ar-train --config FILE --data DIR --graph GRAPH.npz -o RUNDIR [options]\n"
 "       ar-train --resume RUNDIR --data DIR --graph GRAPH.npz [--set epochs=N] [options]\n"
+"       ar-train --project MODEL --text VECTORS.npy -o OUT.npy [-t N] [-q]\n"
 "\n"
 "Writes RUNDIR/user_emb.npy and item_emb.npy (the best epoch's final vectors, unit\n"
 "rows when the score is cosine: rank them by dot product, e.g. with ar-rank),\n"
@@ -44,6 +45,16 @@ static void usage(FILE *f)
 "      --resume RUNDIR   continue the run in RUNDIR from its model.npz (raise epochs\n"
 "                        with --set); the result equals an uninterrupted run when\n"
 "                        the stop epoch was an evaluation epoch of the longer run\n"
+"      --init MODEL      start from the parameters of MODEL (a model.npz or a run\n"
+"                        directory; same parameter names and shapes; fresh Adam,\n"
+"                        epoch 0). With --set epochs=0 this is zero-shot: an alpharec\n"
+"                        model trained on one dataset scores another dataset whose\n"
+"                        text vectors come from the same language model; an mlp's\n"
+"                        hidden size follows MODEL unless \"hidden\" is set\n"
+"      --project MODEL   no training: write OUT.npy (n, d), the projector of the\n"
+"                        alpharec MODEL applied to each row of --text (n, D), e.g.\n"
+"                        users' intention texts for ar-rank --intent; all-zero rows\n"
+"                        (no vector) stay zero\n"
 "  -t, --threads N       threads (default 0 = all cores); results are reproducible\n"
 "                        for a given seed and thread count\n"
 "  -q, --quiet           no progress on stderr\n"
@@ -70,6 +81,8 @@ static void usage(FILE *f)
 "  $ ar-train --resume run --data ds --graph graph.npz --set epochs=4 -q\n"
 "  $ ar-train -c configs/beauty/alpharec.json -d ds -g graph.npz --text text.npy --set epochs=2 --set batch_size=64 --set num_negs=8 -t 1 -q -o run-alpha\n"
 "  $ ar-train -c configs/beauty/lightgcn-infonce.json -d ds -g graph.npz --set epochs=1 --set 'monitors=[\"hit@5\",\"ndcg@5\"]' --set which4best=hit@5 --seed 7 -q -o run-nce\n"
+"  $ ar-train -c configs/beauty/alpharec.json -d ds -g graph.npz --text text.npy --init run-alpha --set epochs=0 -t 1 -q -o zero-shot\n"
+"  $ ar-train --project run-alpha --text text.npy -o projected.npy -q\n"
 "  $ grep best_epoch run/summary.json\n");
 }
 
@@ -135,7 +148,7 @@ static void on_progress(void *ctx, const train_progress *p)
     st->drawn = 1;
 }
 
-enum { O_SEED = 256, O_TEXT, O_RESUME, O_VERSION };
+enum { O_SEED = 256, O_TEXT, O_RESUME, O_INIT, O_PROJECT, O_VERSION };
 
 int main(int argc, char **argv)
 {
@@ -144,11 +157,12 @@ int main(int argc, char **argv)
         {"graph", required_argument, 0, 'g'},  {"output", required_argument, 0, 'o'},
         {"set", required_argument, 0, 's'},    {"seed", required_argument, 0, O_SEED},
         {"text", required_argument, 0, O_TEXT}, {"resume", required_argument, 0, O_RESUME},
+        {"init", required_argument, 0, O_INIT}, {"project", required_argument, 0, O_PROJECT},
         {"threads", required_argument, 0, 't'}, {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},         {"version", no_argument, 0, O_VERSION},
         {0, 0, 0, 0}};
     const char *config = NULL, *data = NULL, *graph_path = NULL, *out = NULL, *text = NULL, *resume = NULL;
-    const char *seed_arg = NULL;
+    const char *seed_arg = NULL, *init = NULL, *project = NULL;
     char **sets = calloc((size_t)argc + 1, sizeof *sets);
     int nsets = 0, quiet = 0;
     int64_t threads = 0;
@@ -165,6 +179,8 @@ int main(int argc, char **argv)
         case O_SEED: seed_arg = optarg; break;
         case O_TEXT: text = optarg; break;
         case O_RESUME: resume = optarg; break;
+        case O_INIT: init = optarg; break;
+        case O_PROJECT: project = optarg; break;
         case 't':
             if (cli_parse_i64(optarg, 0, 4096, &threads)) {
                 free(sets);
@@ -179,7 +195,23 @@ int main(int argc, char **argv)
         }
     }
     int rc = AR_OK;
+    if (project) {
+        /* projection mode: no training, no dataset */
+        free(sets);
+        if (optind < argc) return cli_usage(prog, "unexpected argument '%s'", argv[optind]);
+        if (!text) return cli_usage(prog, "--project needs --text FILE (the vectors to project)");
+        if (!out) return cli_usage(prog, "--project needs -o OUT.npy");
+        if (config || data || graph_path || resume || init || nsets || seed_arg)
+            return cli_usage(prog, "--project takes only --text, -o and -t (the model carries its own config)");
+        ar_threads_init((int)threads);
+        ar_err e = {0};
+        rc = train_project(project, text, out, &e);
+        if (rc) fprintf(stderr, "%s: %s\n", prog, e.msg);
+        else if (!quiet) fprintf(stderr, "%s: projected %s through %s into %s\n", prog, text, project, out);
+        return rc;
+    }
     if (optind < argc) rc = cli_usage(prog, "unexpected argument '%s'", argv[optind]);
+    else if (resume && init) rc = cli_usage(prog, "--init and --resume exclude each other (a resumed run has its parameters)");
     else if (!config && !resume) rc = cli_usage(prog, "--config FILE is required (or --resume RUNDIR)");
     else if (!data) rc = cli_usage(prog, "--data DIR is required");
     else if (!graph_path) rc = cli_usage(prog, "--graph FILE is required");
@@ -230,7 +262,7 @@ int main(int argc, char **argv)
     if (quiet) ar_log_set(NULL);
     int nth = ar_threads_init((int)threads);
     prog_state ps = {.tty = isatty(2)};
-    train_opts o = {.data_dir = data, .graph_path = graph_path, .out_dir = out, .resume_dir = resume,
+    train_opts o = {.data_dir = data, .graph_path = graph_path, .out_dir = out, .resume_dir = resume, .init_path = init,
                     .config_src = src, .threads = nth, .progress = quiet ? NULL : on_progress,
                     .progress_ctx = &ps};
     rc = train_run(&c, &o, &e);

@@ -70,6 +70,20 @@ ar-rank -q -U U.npy -V V.npy -k 3 --score cosine --no-scores -u test.npy | head 
 same "rank cosine" cos.jsonl '{"user":0,"items":[0,3,2]}'
 ar-rank -q -U U.npy -V V.npy -x train.npy -k 3 --mask never --no-scores | head -n1 >never.jsonl
 same "rank --mask never ignores --exclude" never.jsonl '{"user":0,"items":[3,0,2]}'
+# intention-aware: u0 gets q = (0,3): 0.5 (1,0) + 0.5 (0,1) = (0.5,0.5): scores i0 .5 i1 .5
+# i2 1 i3 1 i4 1 i5 -.5; u1, u2 have zero rows of Q and are ranked as before
+npy_i32 Q.npy 3 2  0 3  0 0  0 0
+ar-rank -q -U U.npy -V V.npy --intent Q.npy --alpha 0.5 -k 3 >intent.jsonl
+same "rank --intent hand case" intent.jsonl '{"user":0,"items":[2,3,4],"scores":[1,1,1]}
+{"user":1,"items":[4,1,2],"scores":[2,1,1]}
+{"user":2,"items":[2,3,4],"scores":[2,2,2]}'
+ar-rank -q -U U.npy -V V.npy --intent Q.npy --alpha 0 -k 6 --no-scores >intent0.jsonl
+cmp -s intent0.jsonl all.jsonl && ok "rank --intent with alpha 0 == no intention" || bad "rank --intent alpha 0" "$(cat intent0.jsonl)"
+npy_i32 Q2.npy 2 2  0 3  0 0
+expect_err 2 "rank: --intent without --alpha" "needs --alpha" ar-rank -U U.npy -V V.npy --intent Q.npy
+expect_err 2 "rank: --alpha out of range" "expected a number in \[0, 1\]" ar-rank -U U.npy -V V.npy --intent Q.npy --alpha 1.5
+expect_err 2 "rank: --alpha without --intent" "goes with --intent" ar-rank -U U.npy -V V.npy --alpha 0.5
+expect_err 1 "rank: --intent rows != users" "Q2.npy is \[2, 2\], expected \[3, 2\]" ar-rank -U U.npy -V V.npy --intent Q2.npy --alpha 0.5
 
 # metrics by hand, targets u0 {2,5}, u1 {3}, u2 {1,5} on the lists above:
 # u0 [0,2,1]: hit at rank 2. @1 all 0. @2 recall 1/2, precision 1/2, hit 1, mrr 1/2,
@@ -320,7 +334,7 @@ fi
 
 # ---- --help examples ----
 mkdir -p ex
-cp U.npy V.npy train.npy test.npy r3.jsonl ex/
+cp U.npy V.npy Q.npy train.npy test.npy r3.jsonl ex/
 ar-rank -q -U U.npy -V V.npy -k 3 >ex/top3.jsonl
 cp r3.jsonl ex/ranked.jsonl
 if [ -f ds/dataset.json ]; then cp -r ds ds_U.npy ds_V.npy ex/; fi

@@ -151,6 +151,64 @@ t "resume into another directory" ar-train -q -c "$CFG/lightgcn.json" --resume r
 cmp -s rs-full/model.npz rs-b/model.npz && cmp -s rs-full/user_emb.npy rs-b/user_emb.npy \
   && ok "resume into another directory: identical result" || bad "resume into another directory" "files differ"
 
+# ---- --init: start from a trained model; with epochs=0 that is zero-shot scoring ----
+# valid_of RUNDIR EPOCH: the "valid" object of that epoch's log record
+valid_of() { grep "\"epoch\":$2," "$1/log.jsonl" | grep -o '"valid":{[^}]*}'; }
+for v in "lightgcn|r-lgcn|" "alpharec|r-alpha|--text text.npy"; do
+  m=${v%%|*}; rest=${v#*|}; src=${rest%%|*}; extra=${rest#*|}
+  t "$m: --init with epochs=0 runs" ar-train -q -c "$CFG/$m.json" -d ds -g graph.npz $extra --init $src --set epochs=0 -t 2 -o init0-$m
+  a=$(valid_of $src 3); b=$(valid_of init0-$m 0)
+  [ -n "$a" ] && [ "$a" = "$b" ] && ok "$m: --init model, epoch 0 validation == the source's last epoch" \
+    || bad "$m: --init epoch 0 validation" "'$b' vs '$a'"
+  grep -q '"init":' init0-$m/summary.json && grep -q '"best_epoch":[[:space:]]*0' init0-$m/summary.json \
+    && ok "$m: --init recorded in summary, best epoch 0" || bad "$m: --init summary" "no init or best_epoch 0"
+done
+# fine-tuning from a model changes it; hidden size follows the model
+t "alpharec: --init then train 1 epoch" ar-train -q -c "$CFG/alpharec.json" -d ds -g graph.npz --text text.npy --init r-alpha/model.npz --set epochs=1 $FAST $NEG -o init1
+cmp -s init1/model.npz r-alpha/model.npz && bad "--init then train: model changes" "identical" || ok "--init then train: model changes"
+ar-train -q -c "$CFG/alpharec.json" -d ds -g graph.npz --text text.npy --set hidden=5 --set epochs=1 $FAST $NEG -o r-h5
+t "alpharec: --init takes the model's hidden size" ar-train -q -c "$CFG/alpharec.json" -d ds -g graph.npz --text text.npy --init r-h5 --set epochs=0 -o init-h5
+grep -q '"hidden":[[:space:]]*5' init-h5/summary.json && ok "--init: hidden 5 from the model" || bad "--init: hidden" "not 5"
+# zero-shot on another dataset (ds2: 100 users, items i50..i59 dropped; same 16-d text space)
+head -n 100 seq.txt | sed 's/ i5[0-9]\b//g' > seq2.txt
+if ar-split --format seq -q -o ds2 seq2.txt && ar-graph -q --data ds2 -o graph2.npz &&
+   ar-embed-import -q --data ds2 text.tsv -o text2.npy; then
+  t "alpharec: zero-shot on another dataset" ar-train -q -c "$CFG/alpharec.json" -d ds2 -g graph2.npz --text text2.npy --init r-alpha --set epochs=0 -o zs2
+  grep -q '"n_items":[[:space:]]*50' zs2/summary.json && [ -s zs2/user_emb.npy ] && ok "zero-shot: vectors of the new dataset" \
+    || bad "zero-shot" "no 50-item summary"
+else
+  bad "zero-shot setup" "ar-split/ar-graph/ar-embed-import of ds2 failed"
+fi
+
+# ---- --project: the projector alone, on any rows of the same text space ----
+t "--project runs" ar-train --project r-alpha --text text.npy -o proj.npy -q
+t "--project, linear projector" ar-train --project r-alpha-lin/model.npz --text text.npy -o proj-lin.npy -q
+if need_py "numpy: --project"; then
+  cat > proj.py <<'EOF'
+import numpy as np
+Z = np.load("text.npy").astype(np.float64)
+Z[5] = 0
+np.save("text0.npy", Z.astype(np.float32))
+np.save("text8.npy", Z[:, :8].astype(np.float32))
+m = np.load("r-alpha/model.npz")
+H = Z @ m["W1"] + m["b1"]
+np.save("want.npy", np.where(H > 0, H, 0.01 * H) @ m["W2"] + m["b2"])
+l = np.load("r-alpha-lin/model.npz")
+np.save("want-lin.npy", Z @ l["W"] + l["b"])
+EOF
+  "$PY" proj.py && ar-train --project r-alpha --text text0.npy -o proj0.npy -q &&
+    ar-train --project r-alpha-lin --text text0.npy -o proj0-lin.npy -q
+  "$PY" - <<'EOF' && ok "numpy: --project == W2 LeakyReLU(W1 z + b1) + b2 (and W z + b); zero rows stay zero" || bad "numpy: --project" "mismatch"
+import numpy as np
+for got, want in (("proj0.npy", "want.npy"), ("proj0-lin.npy", "want-lin.npy")):
+    g = np.load(got); w = np.load(want)
+    assert g.dtype == np.float32 and g.shape == w.shape, (g.dtype, g.shape, w.shape)
+    assert np.all(g[5] == 0), got
+    w[5] = 0
+    assert np.abs(g - w).max() <= 1e-5 * max(1, np.abs(w).max()), (got, np.abs(g - w).max())
+EOF
+fi
+
 # ---- numpy checks of the saved vectors ----
 if need_py "numpy: saved vectors"; then
   cat > chk.py <<'EOF'
@@ -224,10 +282,7 @@ expect 2 "missing -o" 'RUNDIR' ar-train -c "$CFG/lightgcn.json" -d ds -g graph.n
 expect 2 "unknown option" "Try 'ar-train --help'" ar-train -c "$CFG/lightgcn.json" $G --frobnicate
 expect 2 "alpharec without text" 'needs item text vectors' ar-train -c "$CFG/alpharec.json" $G
 # inputs that do not match each other
-# 100 users, items i50..i59 dropped: 50 items
-head -n 100 seq.txt | sed 's/ i5[0-9]\b//g' > seq2.txt
-ar-split --format seq -q -o ds2 seq2.txt && ar-graph -q --data ds2 -o graph2.npz &&
-  ar-embed-import -q --data ds2 text.tsv -o text2.npy
+# ds2, graph2.npz, text2.npy: made for the zero-shot test above (100 users, 50 items)
 expect 1 "graph of another dataset" 'graph2.npz: graph has' ar-train -c "$CFG/lightgcn.json" -d ds -g graph2.npz -o rx
 expect 1 "text rows != items" 'text2.npy: 50 rows of text vectors, but the dataset has 60 items' \
   ar-train -c "$CFG/alpharec.json" $G --text text2.npy
@@ -242,6 +297,18 @@ expect 1 "resume: checkpoint of another model" 'user_emb' \
   ar-train -c "$CFG/lightgcn.json" --resume r-alpha -d ds -g graph.npz --set epochs=5 -o rx
 expect 3 "resume: no checkpoint" 'model.npz' ar-train --resume nowhere -d ds -g graph.npz --set epochs=5 -o rx
 expect 2 "resume: different seed" 'seed' ar-train --resume d1-lightgcn -d ds -g graph.npz --set epochs=5 --seed 9 -o rx
+# --init and --project errors
+expect 2 "--init with --resume" 'exclude each other' ar-train --resume r-lgcn --init r-lgcn -d ds -g graph.npz --set epochs=5
+expect 1 "--init: a lightgcn model into alpharec" '"W1" missing' ar-train -c "$CFG/alpharec.json" $G --text text.npy --init r-lgcn -o rx
+expect 1 "--init: another dataset's ID tables" 'user_emb' ar-train -c "$CFG/lightgcn.json" -d ds2 -g graph2.npz --init r-lgcn -o rx
+expect 3 "--init: no such model" 'nowhere' ar-train -c "$CFG/lightgcn.json" $G --init nowhere -o rx
+expect 2 "--project without --text" 'needs --text' ar-train --project r-alpha -o rx
+expect 2 "--project with --data" 'takes only' ar-train --project r-alpha --text text.npy -d ds -o rx
+expect 1 "--project: not an alpharec model" 'not an alpharec model' ar-train --project r-lgcn --text text.npy -o rx
+if [ -s text8.npy ]; then
+  expect 1 "--init: projector of another text dimension" 'shape' ar-train -c "$CFG/alpharec.json" $G --text text8.npy --init r-alpha -o rx
+  expect 1 "--project: wrong text dimension" '8 columns' ar-train --project r-alpha --text text8.npy -o rx
+fi
 
 # ---- help, version, examples ----
 t "--help exits 0" ar-train --help

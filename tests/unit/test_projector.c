@@ -461,8 +461,68 @@ static void test_fd_end_to_end(void)
     check_e2e(PROJ_LINEAR, 13);
 }
 
+/* projector_apply (rows, no graph) against its oracle; on the item text rows it
+ * gives the item rows of projector_forward; all-zero rows stay zero. */
+static void check_apply(int kind, uint64_t seed)
+{
+    rng r;
+    rng_seed(&r, seed);
+    const int64_t U = 9, I = 23, D = 37, H = 11, d = 5;
+    csr P;
+    make_P(&P, U, I, -1, -1, 4, &r);
+    float *Z = malloc((size_t)(I * D) * sizeof(float));
+    fill_unif(Z, I * D, 1.0, &r);
+    memset(Z + 7 * D, 0, (size_t)D * sizeof(float)); /* a zero row */
+    projector p;
+    ar_err e = {0};
+    int rc = projector_init(&p, kind, Z, I, D, H, d, &P, &e);
+    CHECK(rc == AR_OK, "init: %s", e.msg);
+    if (rc) {
+        free(Z);
+        csr_free(&P);
+        return;
+    }
+    float *th = malloc((size_t)p.n_params * sizeof(float));
+    projector_reset(&p, th, &r);
+    for (int k = 1; k < p.n_tensors; k += 2) fill_unif(th + p.offsets[k], p.shapes[k][0], 0.5, &r);
+    float *Y1 = malloc((size_t)(I * d) * sizeof(float)), *Y2 = malloc((size_t)(I * d) * sizeof(float));
+    float *S = malloc((size_t)(I * H) * sizeof(float)), *E = malloc((size_t)((U + I) * d) * sizeof(float));
+    projector_apply(kind, D, H, d, th, Z, I, Y1, S);
+    projector_apply_naive(kind, D, H, d, th, Z, I, Y2);
+    int64_t at;
+    double w = worst(Y1, Y2, I * d, 1e-4, 1e-5, &at);
+    CHECK(w <= 1.0, "%s: Y[%lld] fast %.8g naive %.8g", kind ? "linear" : "mlp", (long long)at,
+          at >= 0 ? Y1[at] : 0.0, at >= 0 ? Y2[at] : 0.0);
+    int zero = 1, nonzero = 0;
+    for (int64_t c = 0; c < d; c++) zero &= Y1[7 * d + c] == 0.0f && Y2[7 * d + c] == 0.0f;
+    for (int64_t c = 0; c < d; c++) nonzero |= Y1[8 * d + c] != 0.0f;
+    CHECK(zero, "zero input row did not stay zero");
+    CHECK(nonzero, "row 8 is zero (vacuous test)");
+    /* the training forward's item rows are the same map (row 7 aside: g(0) != 0 there) */
+    projector_forward(&p, th, E);
+    for (int64_t c = 0; c < d; c++) Y1[7 * d + c] = E[(U + 7) * d + c];
+    w = worst(Y1, E + U * d, I * d, 1e-5, 1e-6, &at);
+    CHECK(w <= 1.0, "%s: apply vs forward item row entry %lld: %.8g vs %.8g", kind ? "linear" : "mlp", (long long)at,
+          at >= 0 ? Y1[at] : 0.0, at >= 0 ? E[U * d + at] : 0.0);
+    free(th);
+    free(Y1);
+    free(Y2);
+    free(S);
+    free(E);
+    projector_free(&p);
+    free(Z);
+    csr_free(&P);
+}
+
+static void test_apply(void)
+{
+    check_apply(PROJ_MLP, 11);
+    check_apply(PROJ_LINEAR, 12);
+}
+
 int main(void)
 {
+    RUN(test_apply);
     RUN(test_layout_and_errors);
     RUN(test_reset);
     RUN(test_fast_matches_naive);

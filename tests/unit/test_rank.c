@@ -257,8 +257,32 @@ static void test_stop_and_errors(void)
     got_free(&g);
 }
 
+/* rank_mix_intent on a hand-computed case. */
+static void test_mix_intent(void)
+{
+    /* row 0: u = (3, 4) |u| = 5, q = (0, 2) |q| = 2, alpha 0.25:
+     *        0.75 (0.6, 0.8) + 0.25 (0, 1) = (0.45, 0.85)
+     * row 1: q = 0: unchanged; row 2: u = 0: 0.25 q/|q| = (0.25, 0) */
+    float U[6] = {3, 4, 1, 2, 0, 0};
+    const float Q[6] = {0, 2, 0, 0, -7, 0};
+    int64_t n = rank_mix_intent(U, Q, 3, 2, 0.25);
+    CHECK(n == 2, "changed %lld rows, expected 2", (long long)n);
+    CHECK_CLOSE(U[0], 0.45, 1e-6, 1e-7);
+    CHECK_CLOSE(U[1], 0.85, 1e-6, 1e-7);
+    CHECK(U[2] == 1 && U[3] == 2, "row without intention changed: %g %g", U[2], U[3]);
+    CHECK_CLOSE(U[4], -0.25, 1e-6, 1e-7);
+    CHECK(U[5] == 0, "U[5] = %g", U[5]);
+    /* alpha 0: unit user rows, nothing of q */
+    float V[2] = {3, 4};
+    const float R[2] = {1, 1};
+    rank_mix_intent(V, R, 1, 2, 0.0);
+    CHECK_CLOSE(V[0], 0.6, 1e-6, 1e-7);
+    CHECK_CLOSE(V[1], 0.8, 1e-6, 1e-7);
+}
+
 int main(void)
 {
+    RUN(test_mix_intent);
     RUN(test_ties_dot);
     RUN(test_random_dot);
     RUN(test_cosine_zero_rows);
