@@ -123,6 +123,6 @@ int ar_threads_init(int n)
 #ifdef _OPENMP
     omp_set_num_threads(n);
 #endif
-    openblas_set_num_threads(n);
+    openblas_set_num_threads(1); /* gemm_f32 splits products across the OpenMP threads */
     return n;
 }

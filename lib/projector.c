@@ -16,8 +16,8 @@
  */
 #include "projector.h"
 
-#include <cblas.h>
-#undef I /* <complex.h> via cblas.h defines I; we use it as the item count */
+#include "gemm.h"
+
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -210,7 +210,7 @@ void projector_forward(projector *p, const float *params, float *E)
         float *EI = E + U * d;
         /* EI (I, d) = Z (I, D) W (D, d); EU (U, d) = P (U, I) EI; then + b on every
          * row (P's rows sum to 1 or are empty: P (Z W + b) = (P Z) W + b) */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)I, (int)d, (int)D, 1.0f, p->Z, (int)D, W,
+        gemm_f32(0, 0, (int)I, (int)d, (int)D, 1.0f, p->Z, (int)D, W,
                     (int)d, 0.0f, EI, (int)d);
         csr_spmm(p->P, EI, d, E);
         add_rows(E, N, d, b);
@@ -220,7 +220,7 @@ void projector_forward(projector *p, const float *params, float *E)
     const float *W2 = params + p->offsets[2], *b2 = params + p->offsets[3];
     float *A = p->act, *AI = p->act + U * H;
     /* item rows: Z (I, D) W1 (D, H), bias added below */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)I, (int)H, (int)D, 1.0f, p->Z, (int)D, W1,
+    gemm_f32(0, 0, (int)I, (int)H, (int)D, 1.0f, p->Z, (int)D, W1,
                 (int)H, 0.0f, AI, (int)H);
     /* user rows: P (U, I) (Z W1) (I, H); since P's rows sum to 1 (or are empty,
      * z_u = 0), adding b1 to every row below gives P (Z W1 + b1) = W1 z_u + b1 */
@@ -237,7 +237,7 @@ void projector_forward(projector *p, const float *params, float *E)
     }
     /* E (N, d) = act (N, H) W2 (H, d) + b2 */
     fill_rows(E, N, d, b2);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)N, (int)d, (int)H, 1.0f, A, (int)H, W2, (int)d,
+    gemm_f32(0, 0, (int)N, (int)d, (int)H, 1.0f, A, (int)H, W2, (int)d,
                 1.0f, E, (int)d);
 }
 
@@ -252,7 +252,7 @@ void projector_backward(projector *p, const float *params, const float *dE, floa
         memcpy(T, dE + U * d, (size_t)(I * d) * sizeof(float));
         csr_spmm_add(&p->Pt, dE, d, 1.0f, T);
         /* gW (D, d) += Z^T (D, I) T (I, d) */
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)D, (int)d, (int)I, 1.0f, p->Z, (int)D, T,
+        gemm_f32(1, 0, (int)D, (int)d, (int)I, 1.0f, p->Z, (int)D, T,
                     (int)d, 1.0f, gW, (int)d);
         return;
     }
@@ -263,10 +263,10 @@ void projector_backward(projector *p, const float *params, const float *dE, floa
     float *G = p->dact;
     /* gb2 (d) += colsum dE (N, d); gW2 (H, d) += act^T (H, N) dE (N, d) */
     colsum_add(dE, N, d, gb2);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)H, (int)d, (int)N, 1.0f, A, (int)H, dE, (int)d, 1.0f,
+    gemm_f32(1, 0, (int)H, (int)d, (int)N, 1.0f, A, (int)H, dE, (int)d, 1.0f,
                 gW2, (int)d);
     /* dact (N, H) = dE (N, d) W2^T (d, H) */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)H, (int)d, 1.0f, dE, (int)d, W2, (int)d, 0.0f,
+    gemm_f32(0, 1, (int)N, (int)H, (int)d, 1.0f, dE, (int)d, W2, (int)d, 0.0f,
                 G, (int)H);
     /* dpre = dact * leaky'(pre) in place, leaky'(pre) read from sign(act) (the
      * same sign); gb1 += colsum(dpre) over all N rows (each user's b1 enters its
@@ -276,7 +276,7 @@ void projector_backward(projector *p, const float *params, const float *dE, floa
     float *GI = G + U * H;
     csr_spmm_add(&p->Pt, G, H, 1.0f, GI);
     /* gW1 (D, H) += Z^T (D, I) dpre_I (I, H) */
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)D, (int)H, (int)I, 1.0f, p->Z, (int)D, GI, (int)H,
+    gemm_f32(1, 0, (int)D, (int)H, (int)I, 1.0f, p->Z, (int)D, GI, (int)H,
                 1.0f, gW1, (int)H);
 }
 
@@ -295,13 +295,13 @@ void projector_apply(int kind, int64_t D, int64_t H, int64_t d, const float *par
         /* Y (n, d) = X (n, D) W (D, d) + b */
         const float *W = params, *b = params + D * d;
         fill_rows(Y, n, d, b);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)d, (int)D, 1.0f, X, (int)D, W, (int)d,
+        gemm_f32(0, 0, (int)n, (int)d, (int)D, 1.0f, X, (int)D, W, (int)d,
                     1.0f, Y, (int)d);
     } else {
         /* A (n, H) = LeakyReLU(X W1 + b1); Y (n, d) = A W2 + b2 */
         const float *W1 = params, *b1 = W1 + D * H, *W2 = b1 + H, *b2 = W2 + H * d;
         fill_rows(scratch, n, H, b1);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)H, (int)D, 1.0f, X, (int)D, W1, (int)H,
+        gemm_f32(0, 0, (int)n, (int)H, (int)D, 1.0f, X, (int)D, W1, (int)H,
                     1.0f, scratch, (int)H);
 #pragma omp parallel for schedule(static)
         for (int64_t r = 0; r < n; r++) {
@@ -313,7 +313,7 @@ void projector_apply(int kind, int64_t D, int64_t H, int64_t d, const float *par
             }
         }
         fill_rows(Y, n, d, b2);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)d, (int)H, 1.0f, scratch, (int)H, W2,
+        gemm_f32(0, 0, (int)n, (int)d, (int)H, 1.0f, scratch, (int)H, W2,
                     (int)d, 1.0f, Y, (int)d);
     }
 #pragma omp parallel for schedule(static)

@@ -11,7 +11,8 @@
  */
 #include "rank.h"
 
-#include <cblas.h>
+#include "gemm.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,7 +218,7 @@ int rank_topk(const float *U, int64_t n_users, const float *V, int64_t n_items, 
             else memcpy(A + b * d, U + u * d, (size_t)d * sizeof *A);
         }
         /* S (nb, n_items) = A (nb, d) * Vs^T (d, n_items) */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)n_items, (int)d, 1.0f, A, (int)d,
+        gemm_f32(0, 1, (int)nb, (int)n_items, (int)d, 1.0f, A, (int)d,
                     Vs, (int)d, 0.0f, S, (int)n_items);
         #pragma omp parallel for schedule(static)
         for (int64_t b = 0; b < nb; b++) {
