@@ -155,47 +155,60 @@ static void colsum_add(const float *X, int64_t n, int64_t k, float *acc)
     }
 }
 
-/* G (n, k) *= leaky'(pre) in place, with the sign of pre read from A (n, k) = act,
- * and acc (k) += column sums of the result. Each thread sums its static block of
- * rows in double; the partial sums are added in thread order (deterministic for a
- * given thread count). Falls back to a second pass if the partials can't be had. */
-static void dpre_colsum(const float *A, float *G, int64_t n, int64_t k, float *acc)
+/* Rows per block of the fused loops: about 64 Ki floats of an (rows, H) block. */
+static int64_t block_rows(int64_t H)
+{
+    int64_t r = 65536 / (H > 0 ? H : 1);
+    return r < 16 ? 16 : r > 512 ? 512 : r;
+}
+
+/* G (n, k) *= leaky'(pre) in place, with the sign of pre read from A (n, k) = act;
+ * s (k) += column sums of the result (double). */
+static void dpre_rows(const float *A, float *G, int64_t n, int64_t k, double *s)
 {
     const float one = 1.0f, leaky = LEAKY;
     uint32_t one_bits, leaky_bits;
     memcpy(&one_bits, &one, sizeof one_bits);
     memcpy(&leaky_bits, &leaky, sizeof leaky_bits);
+    for (int64_t i = 0; i < n; i++) {
+        const float *restrict a = A + i * k;
+        float *restrict g = G + i * k;
+#pragma omp simd
+        for (int64_t c = 0; c < k; c++) {
+            /* slope = a[c] > 0 ? 1 : LEAKY, selected on the bits (a float is > 0 iff
+             * its int32 bits are > 0, NaNs aside) so the loop vectorises without
+             * branches under the default -ftrapping-math */
+            int32_t ia;
+            memcpy(&ia, a + c, sizeof ia);
+            uint32_t m = 0u - (uint32_t)(ia > 0);
+            uint32_t sb = (m & one_bits) | (~m & leaky_bits);
+            float slope;
+            memcpy(&slope, &sb, sizeof slope);
+            g[c] *= slope;
+        }
+#pragma omp simd
+        for (int64_t c = 0; c < k; c++) s[c] += g[c];
+    }
+}
+
+/* dpre_rows over all n rows, threaded; partial sums added in thread order. */
+static void dpre_colsum(const float *A, float *G, int64_t n, int64_t k, float *acc)
+{
     int nt = omp_get_max_threads();
     double *part = calloc((size_t)nt * (size_t)k, sizeof(double));
+    if (!part) { /* out of memory: one thread */
+        double *s = calloc((size_t)k, sizeof(double));
+        if (!s) return;
+        dpre_rows(A, G, n, k, s);
+        for (int64_t c = 0; c < k; c++) acc[c] += (float)s[c];
+        free(s);
+        return;
+    }
 #pragma omp parallel num_threads(nt)
     {
-        double *s = part ? part + (size_t)omp_get_thread_num() * (size_t)k : NULL;
-#pragma omp for schedule(static)
-        for (int64_t i = 0; i < n; i++) {
-            const float *restrict a = A + i * k;
-            float *restrict g = G + i * k;
-#pragma omp simd
-            for (int64_t c = 0; c < k; c++) {
-                /* slope = a[c] > 0 ? 1 : LEAKY, selected on the bits (a float is > 0 iff
-                 * its int32 bits are > 0, NaNs aside) so the loop vectorises without
-                 * branches under the default -ftrapping-math */
-                int32_t ia;
-                memcpy(&ia, a + c, sizeof ia);
-                uint32_t m = 0u - (uint32_t)(ia > 0);
-                uint32_t sb = (m & one_bits) | (~m & leaky_bits);
-                float slope;
-                memcpy(&slope, &sb, sizeof slope);
-                g[c] *= slope;
-            }
-            if (s) {
-#pragma omp simd
-                for (int64_t c = 0; c < k; c++) s[c] += g[c];
-            }
-        }
-    }
-    if (!part) {
-        colsum_add(G, n, k, acc);
-        return;
+        int t = omp_get_thread_num();
+        int64_t r0 = n * t / nt, r1 = n * (t + 1) / nt;
+        dpre_rows(A + r0 * k, G + r0 * k, r1 - r0, k, part + (size_t)t * (size_t)k);
     }
     for (int t = 0; t < nt; t++)
         for (int64_t c = 0; c < k; c++) acc[c] += (float)part[(size_t)t * (size_t)k + c];
@@ -225,20 +238,24 @@ void projector_forward(projector *p, const float *params, float *E)
     /* user rows: P (U, I) (Z W1) (I, H); since P's rows sum to 1 (or are empty,
      * z_u = 0), adding b1 to every row below gives P (Z W1 + b1) = W1 z_u + b1 */
     csr_spmm(p->P, AI, H, A);
-    /* act (N, H) = LeakyReLU(pre + b1), in place; max(x, 0.01 x) == LeakyReLU(x) */
+    /* in row blocks (one thread each, the block stays in cache): act = LeakyReLU(pre
+     * + b1) in place (max(x, 0.01 x) == LeakyReLU(x)), then E_blk (rb, d) = act_blk
+     * (rb, H) W2 (H, d) + b2 */
+    const int64_t rb = block_rows(H), nblk = (N + rb - 1) / rb;
 #pragma omp parallel for schedule(static)
-    for (int64_t n = 0; n < N; n++) {
-        float *restrict a = A + n * H;
+    for (int64_t blk = 0; blk < nblk; blk++) {
+        int64_t r0 = blk * rb, r1 = r0 + rb < N ? r0 + rb : N;
+        for (int64_t n = r0; n < r1; n++) {
+            float *restrict a = A + n * H;
 #pragma omp simd
-        for (int64_t c = 0; c < H; c++) {
-            float x = a[c] + b1[c], y = LEAKY * x;
-            a[c] = x > y ? x : y;
+            for (int64_t c = 0; c < H; c++) {
+                float x = a[c] + b1[c], y = LEAKY * x;
+                a[c] = x > y ? x : y;
+            }
+            memcpy(E + n * d, b2, (size_t)d * sizeof(float));
         }
+        gemm_f32(0, 0, r1 - r0, d, H, 1.0f, A + r0 * H, H, W2, d, 1.0f, E + r0 * d, d);
     }
-    /* E (N, d) = act (N, H) W2 (H, d) + b2 */
-    fill_rows(E, N, d, b2);
-    gemm_f32(0, 0, (int)N, (int)d, (int)H, 1.0f, A, (int)H, W2, (int)d,
-                1.0f, E, (int)d);
 }
 
 void projector_backward(projector *p, const float *params, const float *dE, float *grad)
@@ -261,17 +278,51 @@ void projector_backward(projector *p, const float *params, const float *dE, floa
     float *gW2 = grad + p->offsets[2], *gb2 = grad + p->offsets[3];
     const float *A = p->act;
     float *G = p->dact;
-    /* gb2 (d) += colsum dE (N, d); gW2 (H, d) += act^T (H, N) dE (N, d) */
-    colsum_add(dE, N, d, gb2);
-    gemm_f32(1, 0, (int)H, (int)d, (int)N, 1.0f, A, (int)H, dE, (int)d, 1.0f,
-                gW2, (int)d);
-    /* dact (N, H) = dE (N, d) W2^T (d, H) */
-    gemm_f32(0, 1, (int)N, (int)H, (int)d, 1.0f, dE, (int)d, W2, (int)d, 0.0f,
-                G, (int)H);
-    /* dpre = dact * leaky'(pre) in place, leaky'(pre) read from sign(act) (the
-     * same sign); gb1 += colsum(dpre) over all N rows (each user's b1 enters its
-     * pre-activation once, whether or not its row of P is empty) */
-    dpre_colsum(A, G, N, H, gb1);
+    /* One pass over the N rows in blocks (the block's act and dact stay in cache):
+     *   gb2 (d) += colsum dE_blk; gW2 (H, d) += act_blk^T (H, rb) dE_blk (rb, d);
+     *   dact_blk (rb, H) = dE_blk (rb, d) W2^T (d, H); dpre = dact * leaky'(pre) in
+     *   place, leaky'(pre) read from sign(act) (the same sign); gb1 += colsum dpre
+     *   (over all N rows: each user's b1 enters its pre-activation once, whether or
+     *   not its row of P is empty).
+     * Each thread accumulates its own gW2, gb1, gb2 partials over its static share of
+     * blocks; the partials are added in thread order (deterministic for a thread count). */
+    const int64_t rb = block_rows(H), nblk = (N + rb - 1) / rb;
+    int nt = omp_get_max_threads();
+    size_t wf = ((size_t)(H * d) + 1) & ~(size_t)1;  /* gW2 part, rounded up: the doubles stay aligned */
+    size_t per = wf + 2 * (size_t)(H + d);            /* floats per thread: gW2 part, then H + d doubles */
+    float *part = calloc((size_t)nt * per, sizeof(float));
+    if (!part) { /* out of memory: unfused, same arithmetic up to summation order */
+        colsum_add(dE, N, d, gb2);
+        gemm_f32(1, 0, H, d, N, 1.0f, A, H, dE, d, 1.0f, gW2, d);
+        gemm_f32(0, 1, N, H, d, 1.0f, dE, d, W2, d, 0.0f, G, H);
+        dpre_colsum(A, G, N, H, gb1);
+    } else {
+#pragma omp parallel num_threads(nt)
+        {
+            float *pW2 = part + (size_t)omp_get_thread_num() * per;
+            double *s1 = (double *)(pW2 + wf), *s2 = s1 + H;
+#pragma omp for schedule(static)
+            for (int64_t blk = 0; blk < nblk; blk++) {
+                int64_t r0 = blk * rb, r1 = r0 + rb < N ? r0 + rb : N, m = r1 - r0;
+                for (int64_t n = r0; n < r1; n++) {
+                    const float *restrict de = dE + n * d;
+#pragma omp simd
+                    for (int64_t c = 0; c < d; c++) s2[c] += de[c];
+                }
+                gemm_f32(1, 0, H, d, m, 1.0f, A + r0 * H, H, dE + r0 * d, d, 1.0f, pW2, d);
+                gemm_f32(0, 1, m, H, d, 1.0f, dE + r0 * d, d, W2, d, 0.0f, G + r0 * H, H);
+                dpre_rows(A + r0 * H, G + r0 * H, m, H, s1);
+            }
+        }
+        for (int t = 0; t < nt; t++) {
+            const float *pW2 = part + (size_t)t * per;
+            const double *s1 = (const double *)(pW2 + wf), *s2 = s1 + H;
+            for (int64_t x = 0; x < H * d; x++) gW2[x] += pW2[x];
+            for (int64_t c = 0; c < H; c++) gb1[c] += (float)s1[c];
+            for (int64_t c = 0; c < d; c++) gb2[c] += (float)s2[c];
+        }
+        free(part);
+    }
     /* users folded into items: dpre_I (I, H) += Pt (I, U) dpre_U (U, H) */
     float *GI = G + U * H;
     csr_spmm_add(&p->Pt, G, H, 1.0f, GI);
