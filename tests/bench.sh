@@ -4,7 +4,8 @@
 #  2. end-to-end on the real Beauty data when ../shared/data is present (or DATA=...):
 #     seconds per training epoch and per validation pass, peak memory, for each model.
 # BENCH_EPOCHS (default 3) epochs per model; THREADS (default all cores);
-# BENCH_4096=1 adds AlphaRec with 4096-d (Llama-2-7B-sized, random) text vectors, 1 epoch each.
+# BENCH_4096=1 adds AlphaRec with 4096-d (Llama-2-7B-sized, random) text vectors, 1 epoch each;
+# with python3-numpy a 384-d (MiniLM-sized, random) AlphaRec run is always included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -49,6 +50,11 @@ run lightgcn-infonce lightgcn-infonce
 run "alpharec USE-512 mlp" alpharec --text "$w/use512.npy"
 run "alpharec GloVe-100 mlp" alpharec --text "$w/glove100.npy"
 run "alpharec USE-512 linear" alpharec --text "$w/use512.npy" --set projector=linear
+if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+  # MiniLM-sized text vectors (random, 384-d): the size of the official CPU reference (~320 s per epoch)
+  /usr/bin/python3 -c 'import numpy as np, sys; n=sum(1 for _ in open(sys.argv[1])); np.save(sys.argv[2], np.random.default_rng(0).standard_normal((n, 384), dtype=np.float32))' "$w/data/items.txt" "$w/rand384.npy"
+  run "alpharec 384-d mlp" alpharec --text "$w/rand384.npy"
+fi
 if [ "${BENCH_4096:-0}" = 1 ] && /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
   # Llama-2-7B-sized text vectors (random, 4096-d) to measure speed and memory at that size
   /usr/bin/python3 -c 'import numpy as np, sys; n=sum(1 for _ in open(sys.argv[1])); np.save(sys.argv[2], np.random.default_rng(0).standard_normal((n, 4096), dtype=np.float32))' "$w/data/items.txt" "$w/rand4096.npy"
