@@ -55,6 +55,15 @@ const char *ar_dtype_name(ar_dtype t)
 
 static int dtype_valid(ar_dtype t) { return t >= AR_F32 && t <= AR_STR; }
 
+int ar_check_finite(const float *X, int64_t rows, int64_t cols, const char *name, ar_err *e)
+{
+    for (int64_t x = 0; x < rows * cols; x++)
+        if (!isfinite(X[x]))
+            return ar_fail(e, AR_EDATA, "%s: row %lld column %lld is not finite", name, (long long)(x / cols),
+                           (long long)(x % cols));
+    return AR_OK;
+}
+
 int64_t ar_array_numel(const ar_array *a)
 {
     int64_t n = 1;

@@ -44,6 +44,9 @@ int ar_array_alloc(ar_array *a, ar_dtype t, int ndim, const int64_t *shape, ar_e
 void ar_array_free(ar_array *a);
 /* Convert in place to dtype t (float<->int conversions allowed; float->int only if exact). */
 int ar_array_cast(ar_array *a, ar_dtype t, const char *name, ar_err *e);
+/* AR_EDATA "NAME: row R column C is not finite" for the first NaN/Inf of X (rows, cols)
+ * (row-major float32), AR_OK when every entry is finite. */
+int ar_check_finite(const float *X, int64_t rows, int64_t cols, const char *name, ar_err *e);
 /* A 0-d '<U' string array holding s (ASCII). */
 int ar_array_str(ar_array *a, const char *s, ar_err *e);
 

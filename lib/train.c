@@ -188,12 +188,7 @@ static int load_inputs(trainer *t, ar_err *e)
             return ar_fail(e, AR_EDATA, "%s: %lld rows of text vectors, but the dataset has %lld items", c->text,
                            (long long)t->text.shape[0], (long long)t->I);
         if (t->text.shape[1] < 1) return ar_fail(e, AR_EDATA, "%s: text vectors have no columns", c->text);
-        const float *z = t->text.data;
-        int64_t n = t->text.shape[0] * t->text.shape[1];
-        for (int64_t x = 0; x < n; x++)
-            if (!isfinite(z[x]))
-                return ar_fail(e, AR_EDATA, "%s: row %lld column %lld is not finite", c->text,
-                               (long long)(x / t->text.shape[1]), (long long)(x % t->text.shape[1]));
+        if ((rc = ar_check_finite(t->text.data, t->text.shape[0], t->text.shape[1], c->text, e))) return rc;
         if (c->projector == PROJ_MLP && c->hidden == 0) c->hidden = (int)(t->text.shape[1] / 2 > 0 ? t->text.shape[1] / 2 : 1);
         if (c->projector == PROJ_LINEAR) c->hidden = 0;
     } else if (c->text[0]) {
@@ -1118,12 +1113,7 @@ int train_project(const char *model, const char *text_path, const char *out_path
         goto done;
     }
     const float *xv = x.data;
-    for (int64_t k = 0; k < n * D; k++)
-        if (!isfinite(xv[k])) {
-            rc = ar_fail(e, AR_EDATA, "%s: row %lld column %lld is not finite", text_path, (long long)(k / D),
-                         (long long)(k % D));
-            goto done;
-        }
+    if ((rc = ar_check_finite(xv, n, D, text_path, e))) goto done;
     int64_t np = 0;
     for (int k = 0; k < nt; k++) np += ar_array_numel(a[k]);
     params = ar_malloc((size_t)np * sizeof(float), e);

@@ -1,6 +1,5 @@
 /* ar-rank - user and item vectors in, top-K lists (JSON Lines) out. */
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -350,13 +349,7 @@ int main(int argc, char **argv)
                          (long long)n_users, (long long)d, un);
             goto out;
         }
-        const float *q = Q.data;
-        for (int64_t x = 0; x < n_users * d; x++)
-            if (!isfinite(q[x])) {
-                rc = ar_fail(&e, AR_EDATA, "%s: row %lld column %lld is not finite", ar_display_name(ipath),
-                             (long long)(x / d), (long long)(x % d));
-                goto out;
-            }
+        if ((rc = ar_check_finite(Q.data, n_users, d, ar_display_name(ipath), &e))) goto out;
         int64_t mixed = rank_mix_intent(U.data, Q.data, n_users, d, alpha);
         ar_log("intention vectors of %lld users mixed in with alpha %g", (long long)mixed, alpha);
     }
