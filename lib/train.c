@@ -86,9 +86,6 @@ static char *path_join(const char *dir, const char *name, ar_err *e)
 
 /* ---------------------------------------------------------------- setup ---- */
 
-/* n floats, zeroed when zero. Large buffers are 2 MiB aligned and offered to
- * transparent huge pages: the propagation gathers rows all over them, and with
- * 4 KiB pages most of those gathers also miss the TLB. Release with free(). */
 /* A model.npz path, or DIR/model.npz when p is a directory (caller frees). */
 static char *model_file(const char *p, ar_err *e)
 {
@@ -97,6 +94,9 @@ static char *model_file(const char *p, ar_err *e)
     return ar_strdup(p, e);
 }
 
+/* n floats, zeroed when zero. Large buffers are 2 MiB aligned and offered to
+ * transparent huge pages: the propagation gathers rows all over them, and with
+ * 4 KiB pages most of those gathers also miss the TLB. Release with free(). */
 static float *alloc_rows(size_t n, int zero, ar_err *e)
 {
     const size_t bytes = n * sizeof(float);
@@ -262,50 +262,6 @@ static int alloc_state(trainer *t, ar_err *e)
     }
     if ((rc = nonempty_rows(&t->Rv, &t->vusers, &t->n_vusers, e))) return rc;
     if ((rc = nonempty_rows(&t->Rt, &t->tusers, &t->n_tusers, e))) return rc;
-    return AR_OK;
-}
-
-static int npz_need(npz_file *z, const char *name, ar_dtype dt, int ndim, const int64_t *shape, const char *path,
-                    ar_array **out, ar_err *e);
-
-/* Parameters from the --init model (names and shapes must match this model's). */
-static int apply_init(trainer *t, ar_err *e)
-{
-    train_config *c = t->c;
-    const char *path = t->init_file;
-    int n = c->model == MODEL_ALPHAREC ? t->proj.n_tensors : 2;
-    for (int k = 0; k < n; k++) {
-        const char *name;
-        int64_t shape[2], off;
-        if (c->model == MODEL_ALPHAREC) {
-            name = t->proj.names[k];
-            shape[0] = t->proj.shapes[k][0];
-            shape[1] = t->proj.shapes[k][1];
-            off = t->proj.offsets[k];
-        } else {
-            name = k == 0 ? "user_emb" : "item_emb";
-            shape[0] = k == 0 ? t->U : t->I;
-            shape[1] = t->d;
-            off = k == 0 ? 0 : t->U * t->d;
-        }
-        if (!npz_get(&t->init_z, name))
-            return ar_fail(e, AR_EDATA, "%s: array \"%s\" missing: --init needs a model with the parameters of "
-                           "model \"%s\"%s", path, name, config_model_name(c->model),
-                           c->model != MODEL_ALPHAREC ? " on the same dataset"
-                           : c->projector == PROJ_MLP ? " with projector mlp" : " with projector linear");
-        ar_array *a;
-        int rc = npz_need(&t->init_z, name, AR_F32, shape[1] ? 2 : 1, shape, path, &a, e);
-        if (rc) return rc;
-        const float *v = a->data;
-        int64_t m = ar_array_numel(a);
-        for (int64_t x = 0; x < m; x++)
-            if (!isfinite(v[x]))
-                return ar_fail(e, AR_EDATA, "%s: array \"%s\" element %lld is not finite", path, name, (long long)x);
-        memcpy(t->params + off, v, (size_t)m * sizeof(float));
-    }
-    npz_free(&t->init_z);
-    t->has_init = 0;
-    ar_log("initial parameters from %s", path);
     return AR_OK;
 }
 
@@ -655,6 +611,47 @@ static int npz_config_string(npz_file *z, const char *path, char **out, ar_err *
     }
     s[n] = 0;
     *out = s;
+    return AR_OK;
+}
+
+/* Parameters from the --init model (names and shapes must match this model's). */
+static int apply_init(trainer *t, ar_err *e)
+{
+    train_config *c = t->c;
+    const char *path = t->init_file;
+    int n = c->model == MODEL_ALPHAREC ? t->proj.n_tensors : 2;
+    for (int k = 0; k < n; k++) {
+        const char *name;
+        int64_t shape[2], off;
+        if (c->model == MODEL_ALPHAREC) {
+            name = t->proj.names[k];
+            shape[0] = t->proj.shapes[k][0];
+            shape[1] = t->proj.shapes[k][1];
+            off = t->proj.offsets[k];
+        } else {
+            name = k == 0 ? "user_emb" : "item_emb";
+            shape[0] = k == 0 ? t->U : t->I;
+            shape[1] = t->d;
+            off = k == 0 ? 0 : t->U * t->d;
+        }
+        if (!npz_get(&t->init_z, name))
+            return ar_fail(e, AR_EDATA, "%s: array \"%s\" missing: --init needs a model with the parameters of "
+                           "model \"%s\"%s", path, name, config_model_name(c->model),
+                           c->model != MODEL_ALPHAREC ? " on the same dataset"
+                           : c->projector == PROJ_MLP ? " with projector mlp" : " with projector linear");
+        ar_array *a;
+        int rc = npz_need(&t->init_z, name, AR_F32, shape[1] ? 2 : 1, shape, path, &a, e);
+        if (rc) return rc;
+        const float *v = a->data;
+        int64_t m = ar_array_numel(a);
+        for (int64_t x = 0; x < m; x++)
+            if (!isfinite(v[x]))
+                return ar_fail(e, AR_EDATA, "%s: array \"%s\" element %lld is not finite", path, name, (long long)x);
+        memcpy(t->params + off, v, (size_t)m * sizeof(float));
+    }
+    npz_free(&t->init_z);
+    t->has_init = 0;
+    ar_log("initial parameters from %s", path);
     return AR_OK;
 }
 
