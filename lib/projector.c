@@ -7,7 +7,7 @@
  * loops with static schedules, so results are deterministic for a given thread count.
  *
  * Memory (mlp): two (N, H) float buffers, act (cache of the last forward) and dact
- * (backward scratch). The pre-activations are not kept: LeakyReLU with a positive
+ * (backward scratch), and per-thread partial sums of the small gradients. The pre-activations are not kept: LeakyReLU with a positive
  * slope preserves sign, so leaky'(pre) = (act > 0 ? 1 : 0.01) exactly (pre == 0
  * gives act == 0 and slope 0.01, as torch's LeakyReLU backward does), and
  * p->pre is NULL. The first layer is computed in place in act: item rows first
@@ -26,6 +26,15 @@
 #define LEAKY 0.01f
 
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+/* Floats per thread of the mlp backward's partials: gW2 (H, d) rounded up to an even
+ * count (*wf, so the doubles that follow stay aligned), then gb1 (H) and gb2 (d) as
+ * doubles. */
+static size_t part_floats(int64_t H, int64_t d, size_t *wf)
+{
+    *wf = ((size_t)(H * d) + 1) & ~(size_t)1;
+    return *wf + 2 * (size_t)(H + d);
+}
 
 int projector_init(projector *p, int kind, const float *Z, int64_t I, int64_t D, int64_t H, int64_t d,
                    const csr *P, ar_err *e)
@@ -82,8 +91,11 @@ int projector_init(projector *p, int kind, const float *Z, int64_t I, int64_t D,
         return e ? e->code : AR_EDATA;
     }
     if (kind == PROJ_MLP) {
+        size_t wf;
+        p->part_nt = omp_get_max_threads();
         p->act = ar_malloc((size_t)N * (size_t)H * sizeof(float), e);
-        p->dact = p->act ? ar_malloc((size_t)N * (size_t)H * sizeof(float), e) : NULL;
+        p->part = p->act ? ar_malloc((size_t)p->part_nt * part_floats(H, d, &wf) * sizeof(float), e) : NULL;
+        p->dact = p->part ? ar_malloc((size_t)N * (size_t)H * sizeof(float), e) : NULL;
     } else {
         p->dact = ar_malloc((size_t)I * (size_t)d * sizeof(float), e);
     }
@@ -102,7 +114,8 @@ void projector_free(projector *p)
     free(p->pre);
     free(p->act);
     free(p->dact);
-    p->pre = p->act = p->dact = NULL;
+    free(p->part);
+    p->pre = p->act = p->dact = p->part = NULL;
 }
 
 void projector_reset(const projector *p, float *params, rng *r)
@@ -162,6 +175,29 @@ static int64_t block_rows(int64_t H)
     return r < 16 ? 16 : r > 512 ? 512 : r;
 }
 
+/* The mlp after its first product: A (n, H) holds x W1 per row; in row blocks (one
+ * thread each, the block stays in cache) act = LeakyReLU(A + b1) in place
+ * (max(x, 0.01 x) == LeakyReLU(x)), then Y_blk (rb, d) = act_blk (rb, H) W2 (H, d) + b2. */
+static void act_layer2(float *A, int64_t n, int64_t H, int64_t d, const float *b1, const float *W2,
+                       const float *b2, float *Y)
+{
+    const int64_t rb = block_rows(H), nblk = (n + rb - 1) / rb;
+#pragma omp parallel for schedule(static)
+    for (int64_t blk = 0; blk < nblk; blk++) {
+        int64_t r0 = blk * rb, r1 = r0 + rb < n ? r0 + rb : n;
+        for (int64_t r = r0; r < r1; r++) {
+            float *restrict a = A + r * H;
+#pragma omp simd
+            for (int64_t c = 0; c < H; c++) {
+                float x = a[c] + b1[c], y = LEAKY * x;
+                a[c] = x > y ? x : y;
+            }
+            memcpy(Y + r * d, b2, (size_t)d * sizeof(float));
+        }
+        gemm_f32(0, 0, r1 - r0, d, H, 1.0f, A + r0 * H, H, W2, d, 1.0f, Y + r0 * d, d);
+    }
+}
+
 /* G (n, k) *= leaky'(pre) in place, with the sign of pre read from A (n, k) = act;
  * s (k) += column sums of the result (double). */
 static void dpre_rows(const float *A, float *G, int64_t n, int64_t k, double *s)
@@ -191,30 +227,6 @@ static void dpre_rows(const float *A, float *G, int64_t n, int64_t k, double *s)
     }
 }
 
-/* dpre_rows over all n rows, threaded; partial sums added in thread order. */
-static void dpre_colsum(const float *A, float *G, int64_t n, int64_t k, float *acc)
-{
-    int nt = omp_get_max_threads();
-    double *part = calloc((size_t)nt * (size_t)k, sizeof(double));
-    if (!part) { /* out of memory: one thread */
-        double *s = calloc((size_t)k, sizeof(double));
-        if (!s) return;
-        dpre_rows(A, G, n, k, s);
-        for (int64_t c = 0; c < k; c++) acc[c] += (float)s[c];
-        free(s);
-        return;
-    }
-#pragma omp parallel num_threads(nt)
-    {
-        int t = omp_get_thread_num();
-        int64_t r0 = n * t / nt, r1 = n * (t + 1) / nt;
-        dpre_rows(A + r0 * k, G + r0 * k, r1 - r0, k, part + (size_t)t * (size_t)k);
-    }
-    for (int t = 0; t < nt; t++)
-        for (int64_t c = 0; c < k; c++) acc[c] += (float)part[(size_t)t * (size_t)k + c];
-    free(part);
-}
-
 void projector_forward(projector *p, const float *params, float *E)
 {
     const int64_t U = p->U, I = p->I, D = p->D, H = p->H, d = p->d, N = U + I;
@@ -238,24 +250,8 @@ void projector_forward(projector *p, const float *params, float *E)
     /* user rows: P (U, I) (Z W1) (I, H); since P's rows sum to 1 (or are empty,
      * z_u = 0), adding b1 to every row below gives P (Z W1 + b1) = W1 z_u + b1 */
     csr_spmm(p->P, AI, H, A);
-    /* in row blocks (one thread each, the block stays in cache): act = LeakyReLU(pre
-     * + b1) in place (max(x, 0.01 x) == LeakyReLU(x)), then E_blk (rb, d) = act_blk
-     * (rb, H) W2 (H, d) + b2 */
-    const int64_t rb = block_rows(H), nblk = (N + rb - 1) / rb;
-#pragma omp parallel for schedule(static)
-    for (int64_t blk = 0; blk < nblk; blk++) {
-        int64_t r0 = blk * rb, r1 = r0 + rb < N ? r0 + rb : N;
-        for (int64_t n = r0; n < r1; n++) {
-            float *restrict a = A + n * H;
-#pragma omp simd
-            for (int64_t c = 0; c < H; c++) {
-                float x = a[c] + b1[c], y = LEAKY * x;
-                a[c] = x > y ? x : y;
-            }
-            memcpy(E + n * d, b2, (size_t)d * sizeof(float));
-        }
-        gemm_f32(0, 0, r1 - r0, d, H, 1.0f, A + r0 * H, H, W2, d, 1.0f, E + r0 * d, d);
-    }
+    /* act (N, H) = LeakyReLU(pre + b1); E (N, d) = act W2 + b2 */
+    act_layer2(A, N, H, d, b1, W2, b2, E);
 }
 
 void projector_backward(projector *p, const float *params, const float *dE, float *grad)
@@ -284,44 +280,37 @@ void projector_backward(projector *p, const float *params, const float *dE, floa
      *   place, leaky'(pre) read from sign(act) (the same sign); gb1 += colsum dpre
      *   (over all N rows: each user's b1 enters its pre-activation once, whether or
      *   not its row of P is empty).
-     * Each thread accumulates its own gW2, gb1, gb2 partials over its static share of
-     * blocks; the partials are added in thread order (deterministic for a thread count). */
+     * Each thread accumulates its own gW2, gb1, gb2 partials (p->part, allocated with
+     * the projector) over its static share of blocks; the partials are added in thread
+     * order (deterministic for a thread count). */
     const int64_t rb = block_rows(H), nblk = (N + rb - 1) / rb;
-    int nt = omp_get_max_threads();
-    size_t wf = ((size_t)(H * d) + 1) & ~(size_t)1;  /* gW2 part, rounded up: the doubles stay aligned */
-    size_t per = wf + 2 * (size_t)(H + d);            /* floats per thread: gW2 part, then H + d doubles */
-    float *part = calloc((size_t)nt * per, sizeof(float));
-    if (!part) { /* out of memory: unfused, same arithmetic up to summation order */
-        colsum_add(dE, N, d, gb2);
-        gemm_f32(1, 0, H, d, N, 1.0f, A, H, dE, d, 1.0f, gW2, d);
-        gemm_f32(0, 1, N, H, d, 1.0f, dE, d, W2, d, 0.0f, G, H);
-        dpre_colsum(A, G, N, H, gb1);
-    } else {
+    int nt = omp_get_max_threads() < p->part_nt ? omp_get_max_threads() : p->part_nt;
+    size_t wf, per = part_floats(H, d, &wf);
+    float *part = p->part;
+    memset(part, 0, (size_t)nt * per * sizeof(float));
 #pragma omp parallel num_threads(nt)
-        {
-            float *pW2 = part + (size_t)omp_get_thread_num() * per;
-            double *s1 = (double *)(pW2 + wf), *s2 = s1 + H;
+    {
+        float *pW2 = part + (size_t)omp_get_thread_num() * per;
+        double *s1 = (double *)(pW2 + wf), *s2 = s1 + H;
 #pragma omp for schedule(static)
-            for (int64_t blk = 0; blk < nblk; blk++) {
-                int64_t r0 = blk * rb, r1 = r0 + rb < N ? r0 + rb : N, m = r1 - r0;
-                for (int64_t n = r0; n < r1; n++) {
-                    const float *restrict de = dE + n * d;
+        for (int64_t blk = 0; blk < nblk; blk++) {
+            int64_t r0 = blk * rb, r1 = r0 + rb < N ? r0 + rb : N, m = r1 - r0;
+            for (int64_t n = r0; n < r1; n++) {
+                const float *restrict de = dE + n * d;
 #pragma omp simd
-                    for (int64_t c = 0; c < d; c++) s2[c] += de[c];
-                }
-                gemm_f32(1, 0, H, d, m, 1.0f, A + r0 * H, H, dE + r0 * d, d, 1.0f, pW2, d);
-                gemm_f32(0, 1, m, H, d, 1.0f, dE + r0 * d, d, W2, d, 0.0f, G + r0 * H, H);
-                dpre_rows(A + r0 * H, G + r0 * H, m, H, s1);
+                for (int64_t c = 0; c < d; c++) s2[c] += de[c];
             }
+            gemm_f32(1, 0, H, d, m, 1.0f, A + r0 * H, H, dE + r0 * d, d, 1.0f, pW2, d);
+            gemm_f32(0, 1, m, H, d, 1.0f, dE + r0 * d, d, W2, d, 0.0f, G + r0 * H, H);
+            dpre_rows(A + r0 * H, G + r0 * H, m, H, s1);
         }
-        for (int t = 0; t < nt; t++) {
-            const float *pW2 = part + (size_t)t * per;
-            const double *s1 = (const double *)(pW2 + wf), *s2 = s1 + H;
-            for (int64_t x = 0; x < H * d; x++) gW2[x] += pW2[x];
-            for (int64_t c = 0; c < H; c++) gb1[c] += (float)s1[c];
-            for (int64_t c = 0; c < d; c++) gb2[c] += (float)s2[c];
-        }
-        free(part);
+    }
+    for (int t = 0; t < nt; t++) {
+        const float *pW2 = part + (size_t)t * per;
+        const double *s1 = (const double *)(pW2 + wf), *s2 = s1 + H;
+        for (int64_t x = 0; x < H * d; x++) gW2[x] += pW2[x];
+        for (int64_t c = 0; c < H; c++) gb1[c] += (float)s1[c];
+        for (int64_t c = 0; c < d; c++) gb2[c] += (float)s2[c];
     }
     /* users folded into items: dpre_I (I, H) += Pt (I, U) dpre_U (U, H) */
     float *GI = G + U * H;
@@ -349,23 +338,10 @@ void projector_apply(int kind, int64_t D, int64_t H, int64_t d, const float *par
         gemm_f32(0, 0, (int)n, (int)d, (int)D, 1.0f, X, (int)D, W, (int)d,
                     1.0f, Y, (int)d);
     } else {
-        /* A (n, H) = LeakyReLU(X W1 + b1); Y (n, d) = A W2 + b2 */
+        /* scratch (n, H) = X W1; Y (n, d) = LeakyReLU(scratch + b1) W2 + b2 */
         const float *W1 = params, *b1 = W1 + D * H, *W2 = b1 + H, *b2 = W2 + H * d;
-        fill_rows(scratch, n, H, b1);
-        gemm_f32(0, 0, (int)n, (int)H, (int)D, 1.0f, X, (int)D, W1, (int)H,
-                    1.0f, scratch, (int)H);
-#pragma omp parallel for schedule(static)
-        for (int64_t r = 0; r < n; r++) {
-            float *restrict a = scratch + r * H;
-#pragma omp simd
-            for (int64_t c = 0; c < H; c++) {
-                float y = LEAKY * a[c];
-                a[c] = a[c] > y ? a[c] : y;
-            }
-        }
-        fill_rows(Y, n, d, b2);
-        gemm_f32(0, 0, (int)n, (int)d, (int)H, 1.0f, scratch, (int)H, W2,
-                    (int)d, 1.0f, Y, (int)d);
+        gemm_f32(0, 0, n, H, D, 1.0f, X, D, W1, H, 0.0f, scratch, H);
+        act_layer2(scratch, n, H, d, b1, W2, b2, Y);
     }
 #pragma omp parallel for schedule(static)
     for (int64_t r = 0; r < n; r++)

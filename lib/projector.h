@@ -37,6 +37,8 @@ typedef struct projector {
     float *pre;      /* NULL: not kept (leaky'(pre) is read from the sign of act) */
     float *act;      /* (N, H) activations (mlp) */
     float *dact;     /* (N, H) scratch (mlp); (I, d) scratch (linear) */
+    float *part;     /* mlp backward: per-thread partial gW2, gb1, gb2 (part_nt threads) */
+    int part_nt;
 } projector;
 
 /* H is ignored for linear. */
