@@ -45,6 +45,9 @@ run() {  # label config extra...
   mem=$(grep -o '"peak_rss_bytes":[[:space:]]*[0-9]*' "$s" | sed 's/.*:[[:space:]]*//')
   printf '%-28s %12.3f %12.3f %12.0f\n' "$label" "$spe" "${ev:-0}" "$(( ${mem:-0} / 1048576 ))"
 }
+randvec() {  # randvec DIM OUT.npy: random float32 text vectors, one row per item
+  /usr/bin/python3 -c 'import numpy as np, sys; n=sum(1 for _ in open(sys.argv[1])); np.save(sys.argv[3], np.random.default_rng(0).standard_normal((n, int(sys.argv[2])), dtype=np.float32))' "$w/data/items.txt" "$1" "$2"
+}
 run lightgcn lightgcn
 run lightgcn-infonce lightgcn-infonce
 run "alpharec USE-512 mlp" alpharec --text "$w/use512.npy"
@@ -52,12 +55,12 @@ run "alpharec GloVe-100 mlp" alpharec --text "$w/glove100.npy"
 run "alpharec USE-512 linear" alpharec --text "$w/use512.npy" --set projector=linear
 if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
   # MiniLM-sized text vectors (random, 384-d): the size of the official CPU reference (~320 s per epoch)
-  /usr/bin/python3 -c 'import numpy as np, sys; n=sum(1 for _ in open(sys.argv[1])); np.save(sys.argv[2], np.random.default_rng(0).standard_normal((n, 384), dtype=np.float32))' "$w/data/items.txt" "$w/rand384.npy"
+  randvec 384 "$w/rand384.npy"
   run "alpharec 384-d mlp" alpharec --text "$w/rand384.npy"
 fi
 if [ "${BENCH_4096:-0}" = 1 ] && /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
   # Llama-2-7B-sized text vectors (random, 4096-d) to measure speed and memory at that size
-  /usr/bin/python3 -c 'import numpy as np, sys; n=sum(1 for _ in open(sys.argv[1])); np.save(sys.argv[2], np.random.default_rng(0).standard_normal((n, 4096), dtype=np.float32))' "$w/data/items.txt" "$w/rand4096.npy"
+  randvec 4096 "$w/rand4096.npy"
   EPOCHS=1 run "alpharec 4096-d H=1152" alpharec --text "$w/rand4096.npy" --set hidden=1152
   EPOCHS=1 run "alpharec 4096-d H=2048" alpharec --text "$w/rand4096.npy"
 fi
