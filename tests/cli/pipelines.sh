@@ -230,6 +230,17 @@ EOF
       ok "stage swap: Python one-liner output = ar-embed-import output"
     else bad "stage swap" "$(tail -c 400 "$TMP/swap.out")"; fi
   fi
+  # inputs from outside WORK count by their bytes: a fresh copy of the sample (new
+  # times) leaves everything up to date; an edited one redoes the split and the rest
+  # (last in this block: the edit rewrites WORK's stamp of the sample)
+  cp -r "$P/sample/beauty" "$TMP/sample2" && touch "$TMP/sample2"/*
+  "${MK[@]}" -q "$R/demo/table.md" WORK="$W" RESULTS="$R" SET='epochs=2 eval_freq=1' SAMPLE="$TMP/sample2" >/dev/null 2>&1 \
+    && ok "demo: a touched copy of the sample changes nothing" || bad "demo: touched copy" "make -q says something is out of date"
+  sed -i '$d' "$TMP/sample2/user_sequence.txt"
+  "${MK[@]}" -n demo WORK="$W" RESULTS="$R" SAMPLE="$TMP/sample2" >"$TMP/edit.n" 2>&1
+  if grep -q "ar-split .*sample2/user_sequence.txt" "$TMP/edit.n" && grep -q "ar-train .*demo/lightgcn.json" "$TMP/edit.n" \
+     && grep -q "ar-train .*demo/alpharec.json" "$TMP/edit.n"; then ok "demo: an edited sample redoes the split and the trainings"
+  else bad "demo: edited sample" "$(head -c 400 "$TMP/edit.n")"; fi
 else
   bad "make demo (2 epochs)" "$(tail -c 600 "$TMP/demo.err")"
 fi
