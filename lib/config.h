@@ -53,7 +53,7 @@ typedef struct train_config {
     int mon_k[CONFIG_MAX_MONITORS];
     int best;               /* index of which4best in the monitors */
     char best_name[32];     /* which4best as given, until config_finish */
-    int cosine;             /* score: 1 cosine, 0 dot */
+    int cosine;             /* score (loss and ranking): 1 cosine, 0 dot */
     char text[4096];        /* "" = none */
     uint64_t seed;
     uint32_t set;           /* bit CK_x: key given explicitly */

@@ -225,13 +225,11 @@ static int alloc_state(trainer *t, ar_err *e)
     if (!t->F || !t->dF || !t->dE || !t->V || !t->best) return AR_EDATA;
     if (c->num_layers >= 2 && !(t->T1 = alloc_rows(nd, 0, e))) return AR_EDATA;
     if (c->num_layers >= 3 && !(t->T2 = alloc_rows(nd, 0, e))) return AR_EDATA;
-    if (c->model != MODEL_LIGHTGCN) {
+    if (c->cosine) { /* the loss reads unit rows Y = F / |F| */
         t->Y = alloc_rows(nd, 0, e);
         t->dY = alloc_rows(nd, 1, e);
         t->norms = ar_malloc((size_t)t->N * sizeof(float), e);
         if (!t->Y || !t->dY || !t->norms) return AR_EDATA;
-    } else if (c->cosine && !(t->norms = ar_malloc((size_t)t->N * sizeof(float), e))) {
-        return AR_EDATA; /* lightgcn scored by cosine: norms for final_vectors */
     }
     int64_t B = c->batch_size;
     t->users = ar_malloc((size_t)B * sizeof(int32_t), e);
@@ -334,21 +332,25 @@ static double step(trainer *t, int64_t B)
     int K = c->num_negs;
     double loss;
     forward_batch(t, B, K);
-    if (c->model == MODEL_LIGHTGCN) {
-        /* dF (N, d) is zero here */
-        loss = loss_bpr(t->F, t->F + U * d, d, t->users, t->pos, t->negs, B, t->dF, t->dF + U * d);
-        backward(t);
-        clear_rows(t, t->dF, B, K);
-    } else {
-        /* Y (N, d) = F / |F| row-wise (only batch rows are read); dY (N, d) is zero
-         * here, so dF is exactly +0 outside the batch rows */
+    /* S = the scored rows: F (dot) or Y = F / |F| row-wise (cosine; only batch rows
+     * are read). Their gradient dS (dF or dY) is zero here. */
+    float *S = t->F, *dS = t->dF;
+    if (c->cosine) {
         l2norm_rows(t->F, t->N, d, t->Y, t->norms);
-        loss = loss_infonce(t->Y, t->Y + U * d, d, t->users, t->pos, t->negs, K, B, (float)c->tau, t->dY,
-                            t->dY + U * d);
+        S = t->Y;
+        dS = t->dY;
+    }
+    if (c->model == MODEL_LIGHTGCN)
+        loss = loss_bpr(S, S + U * d, d, t->users, t->pos, t->negs, B, dS, dS + U * d);
+    else
+        loss = loss_infonce(S, S + U * d, d, t->users, t->pos, t->negs, K, B, (float)c->tau, dS, dS + U * d);
+    if (c->cosine) {
+        /* writes every row of dF: exactly +0 outside the batch rows */
         l2norm_rows_backward(t->Y, t->norms, t->dY, t->N, d, t->dF);
         clear_rows(t, t->dY, B, K);
-        backward(t);
     }
+    backward(t);
+    if (!c->cosine) clear_rows(t, t->dF, B, K);
     if (c->wd_mode == WD_L2 && c->weight_decay > 0 && c->model != MODEL_ALPHAREC) {
         /* batch L2 on the ego rows (ID tables), gradient into dE */
         loss += loss_l2_batch(t->E, t->E + U * d, d, t->users, t->pos, t->negs, K, B, c->weight_decay, t->dE,

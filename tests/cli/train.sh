@@ -85,6 +85,20 @@ if need_py "lightgcn scored by cosine: unit rows"; then
 fi
 t "lightgcn-infonce trains" ar-train -c "$CFG/lightgcn-infonce.json" -d ds -g graph.npz --set epochs=3 $FAST $NEG -o r-nce
 check_run lightgcn-infonce r-nce 3
+# "score" is what the loss scores too, not only the ranking: the first epoch's loss
+# differs between dot and cosine for both losses (same seed, same batches)
+t "lightgcn-infonce scored by dot" ar-train -q -c "$CFG/lightgcn-infonce.json" -d ds -g graph.npz --set epochs=1 --set score=dot $FAST $NEG -o r-nce-dot
+loss1() { grep '"epoch":1,' "$1/log.jsonl" | grep -o '"loss":[-0-9.eE+]*' | cut -d: -f2; }
+for pr in "lightgcn|r-lgcn|r-lgcn-cos" "lightgcn-infonce|r-nce|r-nce-dot"; do
+  IFS='|' read -r m a b <<<"$pr"
+  la=$(loss1 "$a") lb=$(loss1 "$b")
+  [ -n "$la" ] && [ -n "$lb" ] && [ "$la" != "$lb" ] && ok "$m: score changes the training loss ($la vs $lb)" \
+    || bad "$m: score changes the training loss" "epoch-1 losses '$la' and '$lb'"
+done
+if need_py "lightgcn-infonce scored by dot: raw rows"; then
+  "$PY" -c 'import numpy as np, sys; v = np.load(sys.argv[1]); n = np.linalg.norm(v, axis=1); sys.exit(0 if not np.allclose(n[n > 0], 1, atol=1e-3) else 1)' r-nce-dot/item_emb.npy \
+    && ok "lightgcn-infonce scored by dot: rows not normalised" || bad "lightgcn-infonce scored by dot: raw rows" "item_emb.npy rows are unit length"
+fi
 t "alpharec trains" ar-train -c "$CFG/alpharec.json" -d ds -g graph.npz --text text.npy --set epochs=3 $FAST $NEG -q -o r-alpha
 [ ! -s "$TMP/.err" ] && ok "-q: stderr empty" || bad "-q: stderr empty" "$(head -c 200 "$TMP/.err")"
 check_run alpharec r-alpha 3

@@ -6,6 +6,8 @@
  *   (b) InfoNCE on cosine: F -> l2norm_rows -> loss_infonce (+ optional batch L2
  *       over the K negatives, reading (B) of spec 2.4) -> backward through the
  *       normalisation and the propagation;
+ *   and the other score of each loss (the config's "score"): BPR on cosine (unit
+ *   rows), InfoNCE on dot products;
  *   (c) AlphaRec: projector parameters -> E = projector_forward -> (b) ->
  *       projector_backward, for the mlp and the linear projector.
  * The analytic gradients come from the library (float); the finite differences
@@ -30,6 +32,7 @@ typedef struct prob {
     int32_t users[GB], pos[GB], negs[GB * 8];
     double wd, tau;
     int bpr;         /* 1: (a), 0: (b) */
+    int cosine;      /* scores on unit rows of F (else on F) */
     /* (c) */
     int kind;        /* -1: ID tables; PROJ_MLP / PROJ_LINEAR */
     int64_t D, H;
@@ -95,6 +98,13 @@ static double dotd(const double *a, const double *b)
     return s;
 }
 
+/* s(u, v): the dot product, or the cosine when p->cosine. */
+static double score_d(const prob *p, const double *u, const double *v)
+{
+    double s = dotd(u, v);
+    return p->cosine ? s / (sqrt(dotd(u, u)) * sqrt(dotd(v, v))) : s;
+}
+
 /* The objective of p on ego embeddings E (GN, GD), in double. */
 static double objective_E(const prob *p, const double *E)
 {
@@ -105,13 +115,13 @@ static double objective_E(const prob *p, const double *E)
     for (int b = 0; b < GB; b++) {
         const double *u = Fu + p->users[b] * GD;
         if (p->bpr) {
-            double x = dotd(u, Fi + p->negs[b] * GD) - dotd(u, Fi + p->pos[b] * GD);
+            double x = score_d(p, u, Fi + p->negs[b] * GD) - score_d(p, u, Fi + p->pos[b] * GD);
             loss += x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
         } else {
-            double un = sqrt(dotd(u, u)), lg[9], m = -INFINITY, s = 0;
+            double lg[9], m = -INFINITY, s = 0;
             for (int j = 0; j <= p->K; j++) {
                 const double *v = Fi + (j ? p->negs[b * p->K + j - 1] : p->pos[b]) * GD;
-                lg[j] = dotd(u, v) / (un * sqrt(dotd(v, v))) / p->tau;
+                lg[j] = score_d(p, u, v) / p->tau;
                 m = fmax(m, lg[j]);
             }
             for (int j = 0; j <= p->K; j++) s += exp(lg[j] - m);
@@ -175,16 +185,17 @@ static void analytic_E(const prob *p, const float *E, float *dE)
 {
     float F[GN * GD], t1[GN * GD], t2[GN * GD], dF[GN * GD];
     csr_propagate(&p->A, E, GD, p->L, F, t1, t2);
+    float Y[GN * GD], nr[GN], dY[GN * GD];
     memset(dF, 0, sizeof dF);
-    if (p->bpr) {
-        loss_bpr(F, F + GU * GD, GD, p->users, p->pos, p->negs, GB, dF, dF + GU * GD);
-    } else {
-        float Y[GN * GD], nr[GN], dY[GN * GD];
+    memset(dY, 0, sizeof dY);
+    float *S = F, *dS = dF; /* the scored rows, as in train.c's step */
+    if (p->cosine) {
         l2norm_rows(F, GN, GD, Y, nr);
-        memset(dY, 0, sizeof dY);
-        loss_infonce(Y, Y + GU * GD, GD, p->users, p->pos, p->negs, p->K, GB, (float)p->tau, dY, dY + GU * GD);
-        l2norm_rows_backward(Y, nr, dY, GN, GD, dF);
+        S = Y, dS = dY;
     }
+    if (p->bpr) loss_bpr(S, S + GU * GD, GD, p->users, p->pos, p->negs, GB, dS, dS + GU * GD);
+    else loss_infonce(S, S + GU * GD, GD, p->users, p->pos, p->negs, p->K, GB, (float)p->tau, dS, dS + GU * GD);
+    if (p->cosine) l2norm_rows_backward(Y, nr, dY, GN, GD, dF);
     csr_propagate(&p->A, dF, GD, p->L, dE, t1, t2); /* A symmetric: the backward is the same map */
     if (p->wd > 0) loss_l2_batch(E, E + GU * GD, GD, p->users, p->pos, p->negs, p->K, GB, p->wd, dE, dE + GU * GD);
 }
@@ -224,11 +235,11 @@ static void free_prob(prob *p)
 }
 
 /* (a) and (b): parameters are the ego table E. */
-static void check_id(int bpr, int L, int K, double wd, uint64_t seed)
+static void check_id(int bpr, int cosine, int L, int K, double wd, uint64_t seed)
 {
     prob p;
     memset(&p, 0, sizeof p);
-    p.kind = -1, p.bpr = bpr, p.L = L, p.K = K, p.wd = wd, p.tau = 0.2;
+    p.kind = -1, p.bpr = bpr, p.cosine = cosine, p.L = L, p.K = K, p.wd = wd, p.tau = 0.2;
     make_graph(&p, seed);
     draw_batch(&p, seed + 1);
     rng r;
@@ -241,23 +252,30 @@ static void check_id(int bpr, int L, int K, double wd, uint64_t seed)
     int64_t cold = (GU + GI - 1) * GD;
     CHECK(fabs(dE[cold]) + fabs(dE[cold + 1]) > 0, "cold item got no gradient");
     char what[96];
-    snprintf(what, sizeof what, "%s L=%d K=%d wd=%g", bpr ? "BPR" : "InfoNCE", L, K, wd);
+    snprintf(what, sizeof what, "%s %s L=%d K=%d wd=%g", bpr ? "BPR" : "InfoNCE", cosine ? "cosine" : "dot", L, K, wd);
     compare(what, &p, Ed, dE, GN * GD);
     free_prob(&p);
 }
 
 static void test_lightgcn_bpr(void)
 {
-    check_id(1, 2, 1, 1e-1, 10);
-    check_id(1, 3, 1, 1e-1, 20);
-    check_id(1, 0, 1, 0.0, 30);
+    check_id(1, 0, 2, 1, 1e-1, 10);
+    check_id(1, 0, 3, 1, 1e-1, 20);
+    check_id(1, 0, 0, 1, 0.0, 30);
+    check_id(1, 1, 3, 1, 1e-1, 35); /* score cosine */
 }
 
 static void test_infonce_cosine(void)
 {
-    check_id(0, 2, 3, 0.0, 40);
-    check_id(0, 3, 5, 0.0, 50);
-    check_id(0, 3, 4, 5e-2, 60); /* reading (B): batch L2 over user, positive and all negatives */
+    check_id(0, 1, 2, 3, 0.0, 40);
+    check_id(0, 1, 3, 5, 0.0, 50);
+    check_id(0, 1, 3, 4, 5e-2, 60); /* reading (B): batch L2 over user, positive and all negatives */
+}
+
+static void test_infonce_dot(void)
+{
+    check_id(0, 0, 3, 5, 0.0, 65);
+    check_id(0, 0, 2, 4, 5e-2, 66);
 }
 
 /* (c) through the AlphaRec projector: parameters -> E -> (b). */
@@ -265,7 +283,7 @@ static void check_projector(int kind, int L, uint64_t seed)
 {
     prob p;
     memset(&p, 0, sizeof p);
-    p.kind = kind, p.bpr = 0, p.L = L, p.K = 3, p.wd = 0, p.tau = 0.25, p.D = 5, p.H = 3;
+    p.kind = kind, p.bpr = 0, p.cosine = 1, p.L = L, p.K = 3, p.wd = 0, p.tau = 0.25, p.D = 5, p.H = 3;
     make_graph(&p, seed);
     draw_batch(&p, seed + 1);
     rng r;
@@ -309,6 +327,7 @@ int main(void)
     ar_log_set(NULL);
     RUN(test_lightgcn_bpr);
     RUN(test_infonce_cosine);
+    RUN(test_infonce_dot);
     RUN(test_alpharec_projector);
     T_EXIT();
 }
