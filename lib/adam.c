@@ -45,8 +45,7 @@ static void adam_range(float *restrict p, float *restrict grad, float *restrict 
 {
     for (int64_t i = lo; i < hi; i++) {
         float g = grad[i];
-        if (wd > 0) g += wd * p[i];
-        grad[i] = g;
+        if (wd > 0) grad[i] = g += wd * p[i];
         float mi = m[i] + c1 * (g - m[i]); /* torch: m.lerp_(g, 1 - b1) */
         float vi = b2 * v[i] + c2 * g * g;
         m[i] = mi;
@@ -69,8 +68,10 @@ __attribute__((target("avx2"))) static void adam_range_avx2(float *p, float *gra
     int64_t i = lo;
     for (; i + 8 <= hi; i += 8) {
         __m256 g = _mm256_loadu_ps(grad + i), pi = _mm256_loadu_ps(p + i);
-        if (wd > 0) g = _mm256_add_ps(g, _mm256_mul_ps(vwd, pi));
-        _mm256_storeu_ps(grad + i, g);
+        if (wd > 0) {
+            g = _mm256_add_ps(g, _mm256_mul_ps(vwd, pi));
+            _mm256_storeu_ps(grad + i, g);
+        }
         __m256 mo = _mm256_loadu_ps(m + i);
         __m256 mi = _mm256_add_ps(mo, _mm256_mul_ps(vc1, _mm256_sub_ps(g, mo)));
         __m256 vi = _mm256_add_ps(_mm256_mul_ps(vb2, _mm256_loadu_ps(v + i)), _mm256_mul_ps(_mm256_mul_ps(vc2, g), g));

@@ -562,6 +562,7 @@ static double l2_row(const float *E, float *dE, int64_t r, int64_t d, float c)
 {
     const float *e = E + r * d;
     double s = 0;
+#pragma omp simd reduction(+ : s)
     for (int64_t i = 0; i < d; i++) s += (double)e[i] * e[i];
     axpy_g(dE + r * d, c, e, d);
     return s;
