@@ -644,12 +644,11 @@ static int apply_init(trainer *t, ar_err *e)
         ar_array *a;
         int rc = npz_need(&t->init_z, name, AR_F32, shape[1] ? 2 : 1, shape, path, &a, e);
         if (rc) return rc;
-        const float *v = a->data;
         int64_t m = ar_array_numel(a);
-        for (int64_t x = 0; x < m; x++)
-            if (!isfinite(v[x]))
-                return ar_fail(e, AR_EDATA, "%s: array \"%s\" element %lld is not finite", path, name, (long long)x);
-        memcpy(t->params + off, v, (size_t)m * sizeof(float));
+        char what[512];
+        snprintf(what, sizeof what, "%s: array \"%s\"", path, name);
+        if ((rc = ar_check_finite(a->data, shape[1] ? shape[0] : 1, shape[1] ? shape[1] : shape[0], what, e))) return rc;
+        memcpy(t->params + off, a->data, (size_t)m * sizeof(float));
     }
     npz_free(&t->init_z);
     t->has_init = 0;
